@@ -1,0 +1,49 @@
+"""Atomic writes: every output goes to a temporary file in the same folder, then is renamed."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+
+@contextmanager
+def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_with(path: str | Path, writer: Callable[[Path], Any]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_parquet(df: pl.DataFrame, path: str | Path) -> Path:
+    """Write a polars frame to parquet (zstd) atomically."""
+    return write_with(path, lambda tmp: df.write_parquet(tmp, compression="zstd"))
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    """Write JSON (indented, keys in insertion order) atomically."""
+    return write_with(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n"))
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text())
