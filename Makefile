@@ -1,0 +1,41 @@
+# The README's two commands: `make run` (set-up, data, the whole chain) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HM := $(VENV)/bin/hm
+REQ_HASH := $(shell cat requirements.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(REQ_HASH)
+SCALE ?= default
+SEED ?= 42
+DATA ?= data/raw
+
+.PHONY: venv run validate test data clean-outputs
+
+# Create the venv and install on first use; skipped while the requirements are unchanged.
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --user --name hm-fashion-recsys --display-name "Python (hm-fashion-recsys)" >/dev/null
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv: $(STAMP)
+
+# Synthetic data when data/raw is empty (put the Kaggle files there to use the real data).
+data: venv
+	@if [ -z "$$(ls -A $(DATA) 2>/dev/null)" ]; then $(HM) generate --scale $(SCALE) --seed $(SEED) --out $(DATA); \
+	else echo "using the data in $(DATA)"; fi
+
+run: data
+	$(HM) run --data $(DATA) --scale $(SCALE) --seed $(SEED)
+
+validate: data
+	$(HM) run --data $(DATA) --scale $(SCALE) --seed $(SEED) --validate
+
+test: venv
+	$(VENV)/bin/pytest -q
+
+clean-outputs:
+	rm -rf outputs/notebooks outputs/*.csv outputs/*.csv.gz outputs/*.json

@@ -1,0 +1,128 @@
+"""Heuristic baselines: popularity and repurchase, as long prediction frames.
+
+Every baseline has the signature ``(transactions, cutoff, customers, k)`` and uses only the rows
+strictly before ``cutoff``. ``customers`` is a frame with a ``customer`` column (e.g. the customers
+table), a series or a sequence of customer indexes; the output has ``k`` rows per customer
+(fewer only when fewer articles were sold), columns customer, article_id, rank.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+
+import polars as pl
+
+from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE, K
+
+Customers = pl.DataFrame | pl.Series | Sequence[int]
+Baseline = Callable[[pl.DataFrame, dt.date, Customers, int], pl.DataFrame]
+
+_WEIGHT = "_weight"
+
+
+def customer_frame(customers: Customers) -> pl.DataFrame:
+    """Distinct customer indexes (Int32, first-seen order) as a one-column frame."""
+    if isinstance(customers, pl.DataFrame):
+        series = customers.get_column(CUSTOMER)
+    else:
+        series = pl.Series(CUSTOMER, customers)
+    return series.cast(pl.Int32).alias(CUSTOMER).unique(maintain_order=True).to_frame()
+
+
+def before(transactions: pl.DataFrame, cutoff: dt.date, days: int) -> pl.DataFrame:
+    """Rows of the ``days`` days before ``cutoff``: [cutoff - days, cutoff)."""
+    date = pl.col("t_dat")
+    return transactions.filter(date >= cutoff - dt.timedelta(days=days), date < cutoff)
+
+
+def _ranked(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.Int32).alias(RANK)
+
+
+def top_articles(sales: pl.DataFrame, k: int = K, weight: pl.Expr | None = None) -> pl.DataFrame:
+    """The ``k`` best articles by summed ``weight`` (default: rows), ties by article id: article_id, rank."""
+    total = pl.len() if weight is None else weight.sum()
+    return (
+        sales.group_by(ARTICLE)
+        .agg(total.cast(pl.Float64).alias(SCORE))
+        .sort([SCORE, ARTICLE], descending=[True, False])
+        .head(k)
+        .select(pl.col(ARTICLE).cast(pl.Int32), _ranked(pl.int_range(1, pl.len() + 1)))
+    )
+
+
+def ranked_lists(
+    predictions: pl.DataFrame, fill: pl.DataFrame | Sequence[int], customers: Customers, k: int = K
+) -> pl.DataFrame:
+    """One row per customer (``customers`` order): their ``k`` best distinct articles as a list.
+
+    Each customer's predictions in rank order (a repeat keeps its best rank) come first, then the
+    ``fill`` articles (a ranked frame article_id, rank or a list of ids, best first) they lack;
+    lists stay shorter than ``k`` only when both run out. Output: customer, article_id (List[Int32]).
+    """
+    if isinstance(fill, pl.DataFrame):
+        fill = fill.sort(RANK).get_column(ARTICLE)
+    fill_list = pl.lit(pl.Series([list(fill)], dtype=pl.List(pl.Int32)))
+    own = (
+        predictions.select(pl.col(CUSTOMER).cast(pl.Int32), pl.col(ARTICLE).cast(pl.Int32), RANK)
+        .sort(CUSTOMER, RANK, maintain_order=True)
+        .group_by(CUSTOMER)
+        .agg(ARTICLE)
+    )
+    return customer_frame(customers).join(own, on=CUSTOMER, how="left", maintain_order="left").with_columns(
+        pl.col(ARTICLE).fill_null(pl.lit([], dtype=pl.List(pl.Int32)))
+        .list.concat(fill_list).list.unique(maintain_order=True).list.head(k)
+    )
+
+
+def fill_up(
+    predictions: pl.DataFrame, fill: pl.DataFrame | Sequence[int], customers: Customers, k: int = K
+) -> pl.DataFrame:
+    """:func:`ranked_lists` as a long frame: customer, article_id, rank 1..k."""
+    lists = ranked_lists(predictions, fill, customers, k)
+    ranks = pl.int_ranges(1, pl.col(ARTICLE).list.len() + 1, dtype=pl.Int32).alias(RANK)
+    return lists.with_columns(ranks).explode(ARTICLE, RANK)
+
+
+def popular_last_week(transactions: pl.DataFrame, cutoff: dt.date, customers: Customers, k: int = K) -> pl.DataFrame:
+    """The ``k`` best-sellers (rows) of the 7 days before ``cutoff``, for every customer."""
+    popular = top_articles(before(transactions, cutoff, 7), k)
+    return customer_frame(customers).join(popular, how="cross")
+
+
+def decay_weight(cutoff: dt.date, half_life_days: float) -> pl.Expr:
+    """Weight of a sale ``d`` days before ``cutoff`` (d >= 1): 0.5 ** ((d - 1) / half_life_days)."""
+    days = (pl.lit(cutoff) - pl.col("t_dat")).dt.total_days() - 1
+    return (days * (-math.log(2) / half_life_days)).exp()
+
+
+def decayed_popularity_with_repurchase(
+    transactions: pl.DataFrame,
+    cutoff: dt.date,
+    customers: Customers,
+    k: int = K,
+    half_life_days: float = 7.0,
+    history_days: int = 28,
+) -> pl.DataFrame:
+    """Own purchases of the last ``history_days`` first, then time-decayed best-sellers.
+
+    Every sale is weighted by :func:`decay_weight`. A customer's distinct articles are ordered by
+    their summed weight (then most recent, then article id); the popularity list (same weights,
+    all customers) fills each list up to ``k`` distinct articles.
+    """
+    recent = before(transactions, cutoff, history_days).with_columns(decay_weight(cutoff, half_life_days).alias(_WEIGHT))
+    own = (
+        recent.join(customer_frame(customers), on=CUSTOMER, how="semi")
+        .group_by(CUSTOMER, ARTICLE)
+        .agg(pl.col(_WEIGHT).sum(), pl.col("t_dat").max())
+        .sort([CUSTOMER, _WEIGHT, "t_dat", ARTICLE], descending=[False, True, True, False])
+        .with_columns(_ranked(pl.int_range(1, pl.len() + 1).over(CUSTOMER)))
+    )
+    return fill_up(own, top_articles(recent, k, pl.col(_WEIGHT)), customers, k)
+
+
+BASELINES: dict[str, Baseline] = {
+    "popular": popular_last_week,
+    "decayed_repurchase": decayed_popularity_with_repurchase,
+}

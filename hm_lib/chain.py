@@ -1,0 +1,112 @@
+"""`hm run`: the numbered notebooks executed in order with papermill.
+
+Each notebook gets its parameters (data folder, scale, seed, validation mode) through its
+`parameters` cell; the executed copy goes to outputs/notebooks/. A stage is skipped when its
+stamp records the same digest of its inputs: the notebook, the parameters, the library
+code, the raw data's fingerprint and the digests of the stages before it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hm_lib.config import Config
+from hm_lib.io import read_json, write_json
+
+log = logging.getLogger(__name__)
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+LIB_DIR = Path(__file__).resolve().parent
+
+
+class ChainError(RuntimeError):
+    """A notebook of the chain failed; the message names the notebook and the cell."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    path: Path
+
+
+def stages(notebook_dir: Path = NOTEBOOK_DIR) -> list[Stage]:
+    """The numbered notebooks (NN_name.ipynb), in order."""
+    found = sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+    return [Stage(p.stem, p) for p in found]
+
+
+def notebook_parameters(cfg: Config) -> dict:
+    return {"data_dir": str(cfg.data_dir.resolve()), "work_dir": str(cfg.work_dir.resolve()),
+            "output_dir": str(cfg.output_dir.resolve()),
+            "scale": cfg.scale, "seed": cfg.seed, "validate": cfg.validate}
+
+
+def _digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _library_digest() -> str:
+    return _digest(*(p.read_bytes() for p in sorted(LIB_DIR.rglob("*.py"))))
+
+
+def _data_fingerprint(data_dir: Path) -> str:
+    """Size and modification time of every raw file (cheap; a changed file changes it)."""
+    files = sorted(p for p in data_dir.glob("*.csv"))
+    return _digest(*(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files))
+
+
+def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
+              notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
+    """Run the chain; returns the names of the stages that were executed (not skipped)."""
+    import papermill as pm
+
+    all_stages = stages(notebook_dir)
+    if not all_stages:
+        raise ChainError(f"no numbered notebooks in {notebook_dir}")
+    names = [s.name for s in all_stages]
+    if from_stage is not None:
+        match = [n for n in names if n == from_stage or n.split("_", 1)[0] == from_stage or n.endswith(from_stage)]
+        if not match:
+            raise ChainError(f"unknown stage {from_stage!r}; stages: {', '.join(names)}")
+        start = names.index(match[0])
+    else:
+        start = 0
+    if not (cfg.data_dir / "transactions_train.csv").exists():
+        raise ChainError(f"no transactions_train.csv in {cfg.data_dir}: put the Kaggle files there, "
+                         "or run `hm generate` (or `make run`, which generates the default synthetic data)")
+    out_dir = cfg.output_dir / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = notebook_parameters(cfg)
+    mode = "validate" if cfg.validate else "submit"
+    upstream = _digest(json.dumps(params, sort_keys=True), _library_digest(), _data_fingerprint(cfg.data_dir))
+    executed = []
+    for i, stage in enumerate(all_stages):
+        digest = _digest(upstream, stage.path.read_bytes())
+        stamp = out_dir / f".{stage.name}.{mode}.stamp.json"
+        output = out_dir / (f"{stage.name}.ipynb" if not cfg.validate else f"{stage.name}.validate.ipynb")
+        up_to_date = stamp.exists() and output.exists() and read_json(stamp).get("digest") == digest
+        if i < start or (up_to_date and not force):
+            if i >= start:
+                log.info("%s is up to date; skipped (use --force to rerun)", stage.name)
+            upstream = digest
+            continue
+        force = force or i >= start and from_stage is not None  # everything after a rerun stage reruns
+        log.info("running %s", stage.name)
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(str(stage.path), str(output), parameters=params, kernel_name="python3",
+                                cwd=str(Path.cwd()), progress_bar=False, log_output=False)
+        except pm.PapermillExecutionError as err:
+            raise ChainError(f"{stage.path.name} failed in cell {err.cell_index} (execution count {err.exec_count}): "
+                             f"{err.ename}: {err.evalue}; the executed copy is {output}") from err
+        write_json({"digest": digest, "seconds": round(time.perf_counter() - t0, 1), "parameters": params}, stamp)
+        executed.append(stage.name)
+        upstream = digest
+    return executed

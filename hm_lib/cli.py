@@ -1,0 +1,173 @@
+"""`hm`: the project's single command-line entry point.
+
+Every sub-command calls the same hm_lib functions as the notebooks.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from hm_lib.config import SCALES, Config
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"image size must look like 128x192, got {text!r}") from None
+    return w, h
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, got {text!r}") from None
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from hm_lib.synthetic import generate
+
+    rep = generate(args.out, scale=args.scale, seed=args.seed, images=False if args.no_images else None,
+                   image_size=args.image_size, end_date=args.end_date, force=args.force,
+                   truth_dir=args.truth_dir)
+    state = "reused" if rep.reused else f"written in {rep.seconds:.1f} s"
+    print(f"{rep.out_dir}: {rep.customers:,} customers, {rep.articles:,} articles, "
+          f"{rep.transactions:,} transactions, {rep.images:,} images ({state}); ground truth in {rep.truth_dir}")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from hm_lib.data import prepare
+
+    cfg = Config(data_dir=Path(args.data), work_dir=Path(args.work))
+    rep = prepare(cfg.data_dir, cfg.processed_dir, force=args.force)
+    print(rep)
+    return 0
+
+
+def _dataset(args: argparse.Namespace):
+    from hm_lib.data import load
+
+    cfg = Config(data_dir=Path(args.data), work_dir=Path(args.work))
+    return cfg, load(cfg.data_dir, cfg.processed_dir)
+
+
+def _cutoff(ds, args: argparse.Namespace) -> tuple[dt.date, bool]:
+    """(first day not used for training, whether the held-out week can be scored)."""
+    if args.validate:
+        return ds.end_date - dt.timedelta(days=6), True
+    return ds.end_date + dt.timedelta(days=1), False
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from hm_lib.pipeline import baseline_run
+
+    cfg, ds = _dataset(args)
+    cutoff, _ = _cutoff(ds, args)
+    result = baseline_run(cfg, ds, args.name, cutoff, validate=args.validate)
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def cmd_oracle(args: argparse.Namespace) -> int:
+    from hm_lib.pipeline import oracle_run
+
+    cfg, ds = _dataset(args)
+    result = oracle_run(cfg, ds, args.week_start)
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from hm_lib.chain import ChainError, run_chain
+
+    cfg = Config.for_scale(args.scale, data_dir=args.data, work_dir=args.work, output_dir=args.outputs,
+                           seed=args.seed, validate=args.validate)
+    try:
+        run_chain(cfg, from_stage=args.from_stage, force=args.force)
+    except ChainError as err:
+        print(f"hm run: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_validate_submission(args: argparse.Namespace) -> int:
+    from hm_lib.data import load
+    from hm_lib.submission import SubmissionError, validate_submission
+
+    ds = load(Path(args.data), Path(args.work) / "processed")
+    try:
+        rep = validate_submission(args.file, ds.customers, ds.articles)
+    except SubmissionError as err:
+        print(f"{args.file}: INVALID: {err}", file=sys.stderr)
+        return 1
+    print(f"{args.file}: valid ({rep})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hm", description="hm-fashion-recsys: H&M fashion recommendations (MAP@12)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def data_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--data", default="data/raw", help="folder with the raw competition files (default data/raw)")
+        sp.add_argument("--work", default="data", help="folder for derived data (default data)")
+
+    g = sub.add_parser("generate", help="write a synthetic H&M world in the raw competition format")
+    g.add_argument("--scale", choices=SCALES, default="default")
+    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--out", default="data/raw")
+    g.add_argument("--truth-dir", default=None, help="ground truth folder (default OUT/../synthetic_truth)")
+    g.add_argument("--no-images", action="store_true")
+    g.add_argument("--image-size", type=_size, default=(128, 192), metavar="WxH")
+    g.add_argument("--end-date", type=_date, default=dt.date(2020, 9, 22))
+    g.add_argument("--force", action="store_true", help="rewrite even if the same world is there")
+    g.set_defaults(func=cmd_generate)
+
+    pr = sub.add_parser("prepare", help="validate the raw files and convert them to typed parquet")
+    data_args(pr)
+    pr.add_argument("--force", action="store_true")
+    pr.set_defaults(func=cmd_prepare)
+
+    b = sub.add_parser("baseline", help="a baseline's predictions (submission, or MAP@12 with --validate)")
+    data_args(b)
+    b.add_argument("name", help="popular_last_week or decayed_popularity_with_repurchase")
+    b.add_argument("--validate", action="store_true", help="hold out the last 7 days and score them")
+    b.set_defaults(func=cmd_baseline)
+
+    o = sub.add_parser("oracle", help="the synthetic world's 12 most probable articles per customer, scored")
+    data_args(o)
+    o.add_argument("--week-start", type=_date, required=True)
+    o.set_defaults(func=cmd_oracle)
+
+    r = sub.add_parser("run", help="run the notebook chain with papermill")
+    data_args(r)
+    r.add_argument("--outputs", default="outputs")
+    r.add_argument("--scale", choices=SCALES, default="default")
+    r.add_argument("--seed", type=int, default=42)
+    r.add_argument("--validate", action="store_true", help="cut off 7 days early and write outputs/validation.json")
+    r.add_argument("--from", dest="from_stage", default=None, help="start at this notebook (e.g. 02_candidates)")
+    r.add_argument("--force", action="store_true", help="rerun stages even if up to date")
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("validate-submission", help="check a submission file against the customers and articles")
+    data_args(v)
+    v.add_argument("file")
+    v.set_defaults(func=cmd_validate_submission)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

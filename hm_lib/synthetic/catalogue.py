@@ -1,0 +1,201 @@
+"""The synthetic catalogue: product codes, their colour variants, life cycles and prices.
+
+Everything is drawn per product code, then per article, with numpy (no loop per article).
+The hidden `style` of a product code is drawn here and recorded only in the ground truth:
+the images show it, no metadata column does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from hm_lib.synthetic import vocab
+from hm_lib.synthetic.images import N_STYLES
+from hm_lib.synthetic.knobs import Knobs
+
+MEAN_ARTICLES_PER_CODE = 2.23
+PRICE_MEDIAN = 0.0254  # real median price on the competition's scale
+PRICE_SCALE_SEK = 590.0  # prices look like SEK / 590: 29.99 SEK -> 0.0508305...
+
+
+@dataclass
+class Catalogue:
+    """Latent and visible attributes of every article, aligned on article position 0..A-1."""
+
+    table: pl.DataFrame          # articles.csv columns (typed) + latent columns
+    launch_week: np.ndarray      # int, week index (may be negative: launched before the data)
+    life_weeks: np.ndarray       # int, weeks on sale
+    base_pop: np.ndarray         # float, relative popularity
+    seasonal: np.ndarray         # +1 summer, -1 winter, 0 none
+    base_price: np.ndarray       # float64, price on the competition's scale
+    style: np.ndarray            # int, hidden visual style
+    code_pos: np.ndarray         # int, position of the article's product code (0..codes-1)
+
+    @property
+    def size(self) -> int:
+        return len(self.launch_week)
+
+
+def _pick(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
+    p = np.asarray(weights, dtype=float)
+    return rng.choice(len(p), size=n, p=p / p.sum())
+
+
+def _code_types(rng: np.random.Generator, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index and product type of each product code (types allowed for their index)."""
+    types = vocab.PRODUCT_TYPES
+    index_codes = [ix.index_code for ix in vocab.INDEXES]
+    type_w = np.array([t.weight for t in types])
+    allowed = np.array([[ic in t.audiences for t in types] for ic in index_codes])
+    # Index weights follow the vocabulary, corrected so type shares stay close to their weights.
+    index_w = np.array([ix.weight for ix in vocab.INDEXES])
+    index = _pick(rng, index_w, n_codes)
+    ptype = np.empty(n_codes, dtype=np.int64)
+    for i in range(len(index_codes)):
+        sel = np.flatnonzero(index == i)
+        w = type_w * allowed[i]
+        if w.sum() == 0:
+            w = type_w
+        ptype[sel] = _pick(rng, w, sel.size)
+    return index, ptype
+
+
+def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs: Knobs) -> Catalogue:
+    """Draw `n_articles` articles over `weeks` data weeks (+ the target week)."""
+    n_codes = max(1, round(n_articles / MEAN_ARTICLES_PER_CODE))
+    # Articles per code: half the codes have one, the rest 2 + geometric (mean ~2.2 overall).
+    extra = rng.geometric(1 / 1.46, n_codes)
+    n_var = np.where(rng.random(n_codes) < 0.5, 1, 1 + extra).clip(1, 75)
+    # Adjust the last codes so the total is exactly n_articles.
+    total = np.cumsum(n_var)
+    if total[-1] < n_articles:
+        n_var[-1] += n_articles - total[-1]
+    else:
+        last = np.searchsorted(total, n_articles)
+        n_var = n_var[: last + 1]
+        n_var[-1] -= total[last] - n_articles
+        n_codes = len(n_var)
+
+    index, ptype = _code_types(rng, n_codes)
+    types = vocab.PRODUCT_TYPES
+    season_of_type = np.array([{"summer": 1, "winter": -1}.get(t.season, 0) for t in types])
+    price_level = np.array([t.price_level for t in types])
+    graph = _pick(rng, np.array([g.weight for g in vocab.GRAPHICAL_APPEARANCES]), n_codes)
+    style = rng.integers(0, N_STYLES, n_codes)
+    sections_by_index = {ix.index_code: [s for s in vocab.SECTIONS if s.index_code == ix.index_code]
+                         for ix in vocab.INDEXES}
+    section = np.array([sections_by_index[vocab.INDEXES[i].index_code][rng.integers(
+        len(sections_by_index[vocab.INDEXES[i].index_code]))].section_no for i in index])
+
+    # Launches: ~30% before the data starts, the rest spread over the weeks (and the target week).
+    before = rng.random(n_codes) < 0.3
+    launch = np.where(before, rng.integers(-80, 0, n_codes), rng.integers(0, weeks + 1, n_codes))
+    basics = rng.random(n_codes) < knobs.basics_share
+    life = np.where(basics, rng.integers(100, 200, n_codes),
+                    np.ceil(knobs.life_weeks_median * rng.lognormal(0, 0.7, n_codes))).astype(np.int64)
+    code_pop = rng.lognormal(0.0, knobs.popularity_tail, n_codes)
+    # Kids' and baby clothes are cheaper; price level of the product type, then code noise.
+    audience = np.array([vocab.INDEXES[i].audience for i in index])
+    kid_discount = np.where(np.isin(audience, ["kids"]), 0.7, 1.0)
+    code_price = PRICE_MEDIAN * price_level[ptype] * kid_discount * rng.lognormal(0, 0.35, n_codes)
+
+    # Expand to articles.
+    code_pos = np.repeat(np.arange(n_codes), n_var)
+    variant = np.arange(code_pos.size) - np.repeat(np.cumsum(n_var) - n_var, n_var)
+    a_season = season_of_type[ptype][code_pos]
+    perennial = (a_season != 0) & (rng.random(n_codes) < knobs.perennial_share)[code_pos]
+    relaunch = perennial & (variant > 0) & (rng.random(code_pos.size) < 0.5)
+    a_launch = launch[code_pos] + rng.integers(0, 3, code_pos.size) + 52 * relaunch
+    a_life = np.maximum(1, (life[code_pos] * rng.lognormal(0, 0.2, code_pos.size)).astype(np.int64))
+    a_pop = code_pop[code_pos] * rng.lognormal(0, 0.6, code_pos.size)
+    colours = _variant_colours(rng, code_pos, variant)
+    a_price = code_price[code_pos] * rng.lognormal(0, 0.05, code_pos.size)
+    a_price = (np.maximum(np.round(a_price * PRICE_SCALE_SEK), 1) - 0.01) / PRICE_SCALE_SEK
+
+    # Product codes grow with the launch date, as in the real catalogue.
+    order = np.argsort(launch + rng.normal(0, 8, n_codes), kind="stable")
+    code_numbers = np.empty(n_codes, dtype=np.int64)
+    code_numbers[order] = np.sort(rng.choice(np.arange(108_775, 959_462), n_codes, replace=False))
+    suffix = 1 + variant + rng.integers(0, 20, n_codes)[code_pos]
+    article_id = code_numbers[code_pos] * 1000 + suffix
+
+    table = _visible_table(rng, article_id, code_numbers[code_pos], ptype[code_pos], index[code_pos],
+                           section[code_pos], graph[code_pos], colours, knobs)
+    return Catalogue(table=table, launch_week=a_launch, life_weeks=a_life, base_pop=a_pop,
+                     seasonal=a_season, base_price=a_price, style=style[code_pos], code_pos=code_pos)
+
+
+def _variant_colours(rng: np.random.Generator, code_pos: np.ndarray, variant: np.ndarray) -> np.ndarray:
+    """Colour position of each article; variants of one code avoid repeating a colour."""
+    weights = np.array([c.weight for c in vocab.COLOURS])
+    colour = _pick(rng, weights, code_pos.size)
+    for _ in range(4):  # redraw colours that repeat within their product code
+        key = code_pos * 1000 + colour
+        _, first = np.unique(key, return_index=True)
+        dup = np.ones(key.size, dtype=bool)
+        dup[first] = False
+        if not dup.any():
+            break
+        colour[dup] = _pick(rng, weights, int(dup.sum()))
+    return colour
+
+
+def _visible_table(rng: np.random.Generator, article_id: np.ndarray, product_code: np.ndarray,
+                   ptype: np.ndarray, index: np.ndarray, section_no: np.ndarray, graph: np.ndarray,
+                   colour: np.ndarray, knobs: Knobs) -> pl.DataFrame:
+    """The 25 columns of articles.csv (typed), ordered as in the real file."""
+    types = vocab.PRODUCT_TYPES
+    gg = {g.garment_group_no: g.garment_group_name for g in vocab.GARMENT_GROUPS}
+    sec_name = {s.section_no: s.section_name for s in vocab.SECTIONS}
+    t_name = np.array([t.product_type_name for t in types])[ptype]
+    t_group = np.array([t.product_group_name for t in types])[ptype]
+    g_no = np.array([t.garment_group_no for t in types])[ptype]
+    combos = {(int(s), str(g), int(n)) for s, g, n in zip(section_no, t_group, g_no)}
+    dept = {c: vocab.department(*c) for c in combos}
+    dept_no = np.array([dept[(int(s), str(g), int(n))][0] for s, g, n in zip(section_no, t_group, g_no)])
+    dept_name = np.array([dept[(int(s), str(g), int(n))][1] for s, g, n in zip(section_no, t_group, g_no)])
+    ga = vocab.GRAPHICAL_APPEARANCES
+    col = vocab.COLOURS
+    ix = vocab.INDEXES
+    # Names and descriptions are drawn per product code and shared by its colour variants.
+    codes, first = np.unique(product_code, return_index=True)
+    where = np.searchsorted(codes, product_code)
+    names = np.array(vocab.product_names(rng, t_name[first]), dtype=object)[where]
+    descs = np.array(vocab.detail_descs(rng, t_name[first], np.array([col[c].colour_group_name
+                                                                       for c in colour[first]]),
+                                        np.array([ga[g].graphical_appearance_name for g in graph[first]])),
+                     dtype=object)[where]
+    descs[rng.random(descs.size) < knobs.missing_desc_share] = None
+    return pl.DataFrame({
+        "article_id": article_id,
+        "product_code": product_code,
+        "prod_name": names,
+        "product_type_no": np.array([t.product_type_no for t in types])[ptype],
+        "product_type_name": t_name,
+        "product_group_name": t_group,
+        "graphical_appearance_no": np.array([g.graphical_appearance_no for g in ga])[graph],
+        "graphical_appearance_name": np.array([g.graphical_appearance_name for g in ga])[graph],
+        "colour_group_code": np.array([c.colour_group_code for c in col])[colour],
+        "colour_group_name": np.array([c.colour_group_name for c in col])[colour],
+        "perceived_colour_value_id": np.array([c.perceived_colour_value_id for c in col])[colour],
+        "perceived_colour_value_name": np.array([c.perceived_colour_value_name for c in col])[colour],
+        "perceived_colour_master_id": np.array([c.perceived_colour_master_id for c in col])[colour],
+        "perceived_colour_master_name": np.array([c.perceived_colour_master_name for c in col])[colour],
+        "department_no": dept_no,
+        "department_name": dept_name,
+        "index_code": np.array([i.index_code for i in ix])[index],
+        "index_name": np.array([i.index_name for i in ix])[index],
+        "index_group_no": np.array([i.index_group_no for i in ix])[index],
+        "index_group_name": np.array([i.index_group_name for i in ix])[index],
+        "section_no": section_no,
+        "section_name": np.array([sec_name[s] for s in section_no]),
+        "garment_group_no": g_no,
+        "garment_group_name": np.array([gg[g] for g in g_no]),
+        "detail_desc": pl.Series(descs, dtype=pl.Utf8),
+    }).with_columns(
+        # Latent helpers for the simulation and the images (never written to articles.csv).
+        pl.Series("_type", ptype), pl.Series("_index", index), pl.Series("_graph", graph),
+        pl.Series("_colour", colour),
+    )

@@ -1,0 +1,154 @@
+"""Latent structure linking customers and articles: taste topics, weekly popularity, partners.
+
+- Topics: each of K taste groups has an audience (women, young, men, kids' parents, sport),
+  an age centre and affinities for product types, colours, graphical appearances, price level
+  and the hidden image style. A customer mixes a few topics chosen by age, so customers who
+  share topics share tastes.
+- Popularity: article base popularity x life cycle x yearly season x weekly noise.
+- Partners: articles bought together: other colours of the same product code (siblings)
+  and outfit complements of the same index launched at about the same time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from hm_lib.synthetic import vocab
+from hm_lib.synthetic.calendar import Calendar
+from hm_lib.synthetic.catalogue import Catalogue
+from hm_lib.synthetic.images import N_STYLES
+from hm_lib.synthetic.knobs import Knobs
+
+AUDIENCES = ("women", "young", "men", "kids", "sport")
+AUDIENCE_SHARE = np.array([0.34, 0.26, 0.16, 0.18, 0.06])
+AUDIENCE_AGE = np.array([46.0, 23.0, 36.0, 36.0, 30.0])
+AUDIENCE_AGE_SD = np.array([10.0, 3.5, 11.0, 7.0, 9.0])
+# Which product groups complete an outfit with which.
+OUTFIT = {
+    "Garment Upper body": ("Garment Lower body", "Accessories", "Shoes"),
+    "Garment Lower body": ("Garment Upper body", "Shoes"),
+    "Garment Full body": ("Accessories", "Shoes", "Socks & Tights"),
+    "Swimwear": ("Swimwear", "Accessories"),
+    "Underwear": ("Underwear", "Socks & Tights"),
+    "Nightwear": ("Nightwear",),
+    "Shoes": ("Garment Lower body", "Socks & Tights"),
+    "Accessories": ("Garment Upper body", "Accessories"),
+    "Socks & Tights": ("Garment Full body", "Garment Lower body"),
+}
+PARTNERS_PER_ARTICLE = 4
+
+
+@dataclass
+class Topics:
+    audience: np.ndarray   # (K,) int, position in AUDIENCES
+    affinity: np.ndarray   # (K, A) float32, log-multiplier of an article's choice probability
+
+
+def build_topics(rng: np.random.Generator, cat: Catalogue, knobs: Knobs) -> Topics:
+    k = max(1, int(knobs.topics))
+    audience = np.sort(rng.choice(len(AUDIENCES), size=k, p=AUDIENCE_SHARE))
+    audience[: min(k, len(AUDIENCES))] = np.arange(min(k, len(AUDIENCES)))  # every audience has a topic
+    t = cat.table
+    index_aud = np.array([AUDIENCES.index(ix.audience) for ix in vocab.INDEXES])[t["_index"].to_numpy()]
+    same = (audience[:, None] == index_aud[None, :]).astype(np.float32)
+    near = ((audience[:, None] == 0) & (index_aud[None, :] == 1)) | ((audience[:, None] == 1) & (index_aud[None, :] == 0))
+    aff = 3.0 * same + 1.0 * near - 1.5
+    master = t["perceived_colour_master_id"].to_numpy()
+    _, master_pos = np.unique(master, return_inverse=True)
+    log_price = np.log(cat.base_price)
+    z_price = (log_price - log_price.mean()) / (log_price.std() + 1e-9)
+    for levels, sd in ((t["_type"].to_numpy(), 1.0), (master_pos, 0.8), (t["_graph"].to_numpy(), 0.6)):
+        theta = rng.normal(0, sd, (k, levels.max() + 1)).astype(np.float32)
+        aff += theta[:, levels]
+    aff += rng.normal(0, 0.5, (k, 1)) * z_price[None, :]
+    aff *= knobs.taste_strength
+    style_theta = rng.normal(0, 1, (k, N_STYLES))
+    style_theta -= style_theta.mean(axis=1, keepdims=True)
+    aff += knobs.style_strength * style_theta[:, cat.style]
+    return Topics(audience=audience, affinity=aff.astype(np.float32))
+
+
+def customer_topics(rng: np.random.Generator, age: np.ndarray, topics: Topics, knobs: Knobs
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(n, m) topic ids and weights per customer; topics chosen by age (knob age_taste)."""
+    n, m = age.size, max(1, int(knobs.topics_per_customer))
+    k = topics.audience.size
+    aud = topics.audience
+    # log P(topic | age) up to a constant: audience share x age fit of the audience.
+    z = (age[:, None] - AUDIENCE_AGE[aud][None, :]) / AUDIENCE_AGE_SD[aud][None, :]
+    logp = np.log(AUDIENCE_SHARE[aud])[None, :] - 0.5 * knobs.age_taste * z ** 2
+    ids = np.empty((n, m), dtype=np.int32)
+    for j in range(m):  # Gumbel-max draws, one per slot
+        ids[:, j] = np.argmax(logp + rng.gumbel(size=(n, k)), axis=1)
+    weights = rng.dirichlet(np.linspace(3.0, 1.0, m), size=n).astype(np.float32)
+    weights = -np.sort(-weights, axis=1)
+    return ids, weights
+
+
+def weekly_popularity(rng: np.random.Generator, cat: Catalogue, cal: Calendar, knobs: Knobs) -> np.ndarray:
+    """(weeks + 1, A) float32 popularity of each article in each data week and the target week."""
+    weeks = cal.weeks + 1
+    w = np.arange(weeks)[:, None]
+    age = w - cat.launch_week[None, :]
+    alive = (age >= 0) & (age < cat.life_weeks[None, :])
+    ramp = np.minimum(1.0, (age + 1) / 2.0)
+    decay = np.exp(-np.maximum(age, 0) / np.maximum(cat.life_weeks[None, :] * 0.6, 1.0))
+    woy = np.array([cal.week_of_year(i) for i in range(weeks)])[:, None]
+    # Summer types peak late June, winter types early January.
+    summer = np.cos(2 * np.pi * (woy - 0.48))
+    season = np.exp(knobs.seasonality * 1.2 * cat.seasonal[None, :] * summer)
+    noise = rng.lognormal(0, 0.25, (weeks, cat.size))
+    pop = np.where(alive, cat.base_pop[None, :] * ramp * decay * season * noise, 0.0)
+    return pop.astype(np.float32)
+
+
+def build_partners(rng: np.random.Generator, cat: Catalogue) -> sp.csr_matrix:
+    """(A, A) row-stochastic matrix: the chance that article j follows article i in a basket."""
+    t = cat.table
+    n = cat.size
+    rows, cols, vals = [], [], []
+    # Siblings: other colours of the same product code.
+    code = cat.code_pos
+    start = np.searchsorted(code, code, side="left")
+    count = np.searchsorted(code, code, side="right") - start
+    has_sib = count > 1
+    for _ in range(2):
+        off = rng.integers(1, np.maximum(count, 2))
+        sib = start + (np.arange(n) - start + off) % np.maximum(count, 1)
+        rows.append(np.flatnonzero(has_sib))
+        cols.append(sib[has_sib])
+        vals.append(np.full(has_sib.sum(), 1.0))
+    # Outfits: complementary product group, same index, launched near the same week.
+    group = t["product_group_name"].to_numpy()
+    index = t["_index"].to_numpy()
+    for g, comps in OUTFIT.items():
+        for comp in comps:
+            for ix in np.unique(index):
+                src = np.flatnonzero((group == g) & (index == ix))
+                dst = np.flatnonzero((group == comp) & (index == ix))
+                if src.size == 0 or dst.size == 0:
+                    continue
+                dst = dst[np.argsort(cat.launch_week[dst], kind="stable")]
+                pos = np.searchsorted(cat.launch_week[dst], cat.launch_week[src])
+                pick = np.clip(pos + rng.integers(-4, 5, src.size), 0, dst.size - 1)
+                ok = dst[pick] != src
+                rows.append(src[ok])
+                cols.append(dst[pick][ok])
+                vals.append(np.full(ok.sum(), 1.0 / len(comps)))
+    m = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    m.sum_duplicates()
+    norm = np.asarray(m.sum(axis=1)).ravel()
+    norm[norm == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norm) @ m)
+
+
+def activity_curve(rng: np.random.Generator, cal: Calendar, knobs: Knobs) -> np.ndarray:
+    """(weeks + 1,) overall activity multiplier: June peak, December low, sale spikes, noise."""
+    weeks = cal.weeks + 1
+    woy = np.array([cal.week_of_year(i) for i in range(weeks)])
+    curve = np.exp(knobs.activity_seasonality * np.cos(2 * np.pi * (woy - 0.47)))
+    sale = (np.abs(woy - 0.49) < 0.012) | (np.abs(woy - 0.905) < 0.01)  # summer sale, Black Friday
+    curve *= np.where(sale, 1.0 + 0.9 * knobs.activity_seasonality / 0.35, 1.0)
+    return curve * rng.lognormal(0, 0.08, weeks)
