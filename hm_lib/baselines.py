@@ -3,7 +3,8 @@
 Every baseline has the signature ``(transactions, cutoff, customers, k)`` and uses only the rows
 strictly before ``cutoff``. ``customers`` is a frame with a ``customer`` column (e.g. the customers
 table), a series or a sequence of customer indexes; the output has ``k`` rows per customer
-(fewer only when fewer articles were sold), columns customer, article_id, rank.
+(fewer only when fewer articles were sold), columns customer, article_id, rank, ordered as
+``customers`` then by rank.
 """
 from __future__ import annotations
 
@@ -61,19 +62,20 @@ def ranked_lists(
     ``fill`` articles (a ranked frame article_id, rank or a list of ids, best first) they lack;
     lists stay shorter than ``k`` only when both run out. Output: customer, article_id (List[Int32]).
     """
-    if isinstance(fill, pl.DataFrame):
-        fill = fill.sort(RANK).get_column(ARTICLE)
-    fill_list = pl.lit(pl.Series([list(fill)], dtype=pl.List(pl.Int32)))
+    fill_ids = fill.sort(RANK).get_column(ARTICLE) if isinstance(fill, pl.DataFrame) else fill
+    fill_list = pl.lit(pl.Series([list(fill_ids)], dtype=pl.List(pl.Int32)))
     own = (
         predictions.select(pl.col(CUSTOMER).cast(pl.Int32), pl.col(ARTICLE).cast(pl.Int32), RANK)
         .sort(CUSTOMER, RANK, maintain_order=True)
         .group_by(CUSTOMER)
         .agg(ARTICLE)
     )
-    return customer_frame(customers).join(own, on=CUSTOMER, how="left", maintain_order="left").with_columns(
+    merged = (
         pl.col(ARTICLE).fill_null(pl.lit([], dtype=pl.List(pl.Int32)))
         .list.concat(fill_list).list.unique(maintain_order=True).list.head(k)
     )
+    lists = customer_frame(customers).join(own, on=CUSTOMER, how="left", maintain_order="left")
+    return lists.with_columns(merged)
 
 
 def fill_up(
@@ -85,14 +87,19 @@ def fill_up(
     return lists.with_columns(ranks).explode(ARTICLE, RANK)
 
 
-def popular_last_week(transactions: pl.DataFrame, cutoff: dt.date, customers: Customers, k: int = K) -> pl.DataFrame:
+def popular_last_week(
+    transactions: pl.DataFrame, cutoff: dt.date, customers: Customers, k: int = K
+) -> pl.DataFrame:
     """The ``k`` best-sellers (rows) of the 7 days before ``cutoff``, for every customer."""
     popular = top_articles(before(transactions, cutoff, 7), k)
     return customer_frame(customers).join(popular, how="cross")
 
 
 def decay_weight(cutoff: dt.date, half_life_days: float) -> pl.Expr:
-    """Weight of a sale ``d`` days before ``cutoff`` (d >= 1): 0.5 ** ((d - 1) / half_life_days)."""
+    """Weight of a sale ``d`` days before ``cutoff`` (d >= 1): 0.5 ** ((d - 1) / half_life_days).
+
+    An exponential stand-in for the hand-tuned curve of the "time is our best friend" notebook.
+    """
     days = (pl.lit(cutoff) - pl.col("t_dat")).dt.total_days() - 1
     return (days * (-math.log(2) / half_life_days)).exp()
 
@@ -111,7 +118,8 @@ def decayed_popularity_with_repurchase(
     their summed weight (then most recent, then article id); the popularity list (same weights,
     all customers) fills each list up to ``k`` distinct articles.
     """
-    recent = before(transactions, cutoff, history_days).with_columns(decay_weight(cutoff, half_life_days).alias(_WEIGHT))
+    weight = decay_weight(cutoff, half_life_days).alias(_WEIGHT)
+    recent = before(transactions, cutoff, history_days).with_columns(weight)
     own = (
         recent.join(customer_frame(customers), on=CUSTOMER, how="semi")
         .group_by(CUSTOMER, ARTICLE)

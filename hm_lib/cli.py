@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("baseline", help="a baseline's predictions (submission, or MAP@12 with --validate)")
     data_args(b)
-    b.add_argument("name", help="popular_last_week or decayed_popularity_with_repurchase")
+    b.add_argument("name", choices=("popular", "decayed_repurchase"), help="(a) popular: last week's best-sellers; (b) decayed_repurchase: own recent purchases, then time-decayed popularity")
     b.add_argument("--validate", action="store_true", help="hold out the last 7 days and score them")
     b.set_defaults(func=cmd_baseline)
 

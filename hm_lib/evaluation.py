@@ -38,14 +38,15 @@ def _pairs(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(pl.col(CUSTOMER).cast(pl.Int32), pl.col(ARTICLE).cast(pl.Int32)).unique()
 
 
-def _top(predictions: pl.DataFrame, k: int | None) -> pl.DataFrame:
-    """First occurrence of each predicted article with its 1-based position, positions <= k.
+def _top(predictions: pl.DataFrame, truth: pl.DataFrame, k: int | None) -> pl.DataFrame:
+    """Each truth customer's predictions, first occurrences only, with their position (<= k).
 
-    Positions count every row in rank order (ties keep input order), so a duplicate is dropped
-    but still uses up its slot.
+    Positions are 1-based and count every row in rank order (ties keep input order), so a
+    duplicate is dropped but still uses up its slot.
     """
     ranked = (
         predictions.select(pl.col(CUSTOMER).cast(pl.Int32), pl.col(ARTICLE).cast(pl.Int32), RANK)
+        .join(truth.select(CUSTOMER).unique(), on=CUSTOMER, how="semi")
         .sort(CUSTOMER, RANK, maintain_order=True)
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over(CUSTOMER).alias(_POS))
     )
@@ -59,7 +60,7 @@ def ap_per_customer(predictions: pl.DataFrame, truth: pl.DataFrame, k: int = K) 
     truth = _pairs(truth)
     bought = truth.group_by(CUSTOMER).agg(pl.len().alias("_m"))
     sums = (
-        _top(predictions, k)
+        _top(predictions, truth, k)
         .join(truth, on=[CUSTOMER, ARTICLE], how="semi")
         .sort(CUSTOMER, _POS)
         .with_columns(pl.int_range(1, pl.len() + 1).over(CUSTOMER).alias("_hit"))
@@ -90,10 +91,8 @@ def recall_at_k(
     truth = _pairs(truth)
     if not truth.height:
         return 0.0
-    found = truth.join(
-        _top(predictions, k).select(CUSTOMER, ARTICLE, pl.lit(True).alias("_hit")), on=[CUSTOMER, ARTICLE],
-        how="left",
-    ).with_columns(pl.col("_hit").fill_null(False))
+    top = _top(predictions, truth, k).select(CUSTOMER, ARTICLE, pl.lit(True).alias("_hit"))
+    found = truth.join(top, on=[CUSTOMER, ARTICLE], how="left").with_columns(pl.col("_hit").fill_null(False))
     if not per_customer:
         return float(found["_hit"].mean())
     return float(found.group_by(CUSTOMER).agg(pl.col("_hit").mean())["_hit"].mean())
@@ -127,15 +126,14 @@ class Split:
 
 def time_split(transactions: pl.DataFrame, end_date: dt.date | None = None, days: int = 7) -> Split:
     """Hold out the last ``days`` days up to ``end_date`` (default: the last t_dat), inclusive."""
-    if end_date is None:
-        end_date = transactions["t_dat"].max()
-    cutoff = end_date - dt.timedelta(days=days - 1)
+    end: dt.date = transactions["t_dat"].max() if end_date is None else end_date  # type: ignore[assignment]
+    cutoff = end - dt.timedelta(days=days - 1)
     date = pl.col("t_dat")
     return Split(
         train=transactions.filter(date < cutoff),
-        test=transactions.filter(date >= cutoff, date <= end_date),
+        test=transactions.filter(date >= cutoff, date <= end),
         cutoff=cutoff,
-        test_end=end_date,
+        test_end=end,
     )
 
 

@@ -1,8 +1,9 @@
 """Write and validate the Kaggle submission: ``customer_id,prediction`` with 12 article ids per row.
 
-Both directions are vectorised polars (no Python loop per customer): the writer joins the
-ranked lists onto the customers table and joins the ids with ``str.join``; the validator reads
-every line as one string and checks all rows at once, reporting every problem it finds.
+Both directions are vectorised polars (no Python loop per customer): the writer builds one list
+per customer (:func:`hm_lib.baselines.ranked_lists`) and joins the zero-padded ids with
+``list.join``; the validator reads every line as one string and checks all rows at once,
+reporting every problem it finds.
 """
 from __future__ import annotations
 
@@ -20,13 +21,12 @@ HEADER = "customer_id,prediction"
 CUSTOMER_ID = "customer_id"
 PREDICTION = "prediction"
 _LINE = "line"
-_ROW_RE = rf"^\d{{{ARTICLE_ID_DIGITS}}}( \d{{{ARTICLE_ID_DIGITS}}})*$"
 _ARTICLE_RE = rf"^\d{{{ARTICLE_ID_DIGITS}}}$"
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One kind of defect: how many rows show it, the first line (1 = header) and an example."""
+    """One kind of defect: how many were found, the first line (1 = header) if any, an example."""
 
     kind: str
     message: str
@@ -96,36 +96,34 @@ def write_submission(
     return path
 
 
+def _not_in(values: pl.Series, allowed: pl.Series, kind: str, message: str) -> list[Problem]:
+    """A Problem for the values missing from ``allowed`` (none if all are there)."""
+    stray = values.filter(~values.is_in(allowed.implode()))
+    return [Problem(kind, message, stray.len(), None, str(stray[0]))] if stray.len() else []
+
+
 def _check_inputs(predictions: pl.DataFrame, table: pl.DataFrame, known: pl.Series) -> None:
-    problems = []
-    customers = predictions.get_column(CUSTOMER).cast(pl.Int32)
-    stray = customers.filter(~customers.is_in(table[CUSTOMER].implode()))
-    if stray.len():
-        problems.append(Problem("unknown_customer", "predicted customer index not in the customers table",
-                                stray.len(), None, str(stray[0])))
-    ids = predictions.get_column(ARTICLE).cast(pl.Int32)
-    unknown = ids.filter(~ids.is_in(known.implode()))
-    if unknown.len():
-        problems.append(Problem("unknown_article", "predicted article not in the articles table",
-                                unknown.len(), None, str(unknown[0])))
+    problems = _not_in(predictions.get_column(CUSTOMER).cast(pl.Int32), table[CUSTOMER], "unknown_customer",
+                       "predicted customer index not in the customers table")
+    problems += _not_in(predictions.get_column(ARTICLE).cast(pl.Int32), known, "unknown_article",
+                        "predicted article not in the articles table")
     if problems:
         raise SubmissionError(problems)
 
 
 def _check_fill(lists: pl.DataFrame, known: pl.Series, fill: Sequence[int] | None, k: int) -> None:
     """Every customer has ``k`` predictions, and the fill articles exist."""
-    short = lists.filter(pl.col(ARTICLE).list.len() < k)
     problems = []
+    short = lists.filter(pl.col(ARTICLE).list.len() < k)
     if short.height:
-        hint = "pass fill= (e.g. the best-sellers)" if fill is None else f"fill gives fewer than {k} new articles"
+        hint = "pass fill= (e.g. the best-sellers)"
+        if fill is not None:
+            hint = f"fill adds fewer than {k} new articles"
         problems.append(Problem("short_list", f"fewer than {k} distinct predictions; {hint}",
                                 short.height, None, short[CUSTOMER_ID][0]))
     if fill is not None:
-        ids = pl.Series(ARTICLE, fill, dtype=pl.Int32)
-        unknown = ids.filter(~ids.is_in(known.implode()))
-        if unknown.len():
-            problems.append(Problem("unknown_article", "fill article not in the articles table",
-                                    unknown.len(), None, str(unknown[0])))
+        problems += _not_in(pl.Series(ARTICLE, fill, dtype=pl.Int32), known, "unknown_article",
+                            "fill article not in the articles table")
     if problems:
         raise SubmissionError(problems)
 
@@ -180,13 +178,13 @@ def validate_submission(
     """
     path = Path(path)
     lines = _read_lines(path)
-    header = lines["line"][0] if lines.height else None
+    header = lines[_LINE][0] if lines.height else None
     if header is None or header.rstrip("\r") != HEADER:
         raise SubmissionError([Problem("header", f"expected {HEADER!r}", 1, 1, str(header))], path)
     rows = _parse(lines.slice(1))
-    ids = _customer_ids(customers)
     distinct = rows.get_column("_tokens").explode().unique()
-    problems = _customer_problems(rows, ids) + _prediction_problems(rows, distinct, _article_ids(articles), k)
+    problems = _customer_problems(rows, _customer_ids(customers))
+    problems += _prediction_problems(rows, distinct, _article_ids(articles), k)
     if problems:
         raise SubmissionError(problems, path)
     return ValidationReport(path=path, rows=rows.height, distinct_articles=distinct.len())
@@ -210,13 +208,8 @@ def _customer_problems(rows: pl.DataFrame, ids: pl.Series) -> list[Problem]:
         problems.append(Problem("row_count", f"{rows.height} rows, customers.csv has {ids.len()}",
                                 abs(rows.height - ids.len()), None, f"{rows.height} != {ids.len()}"))
     problems += _first(rows, ~cid.is_first_distinct(), "duplicate_customer", "customer_id repeated", cid)
-    problems += _first(rows, ~cid.is_in(ids.implode()), "unknown_customer", "customer_id not in customers.csv",
-                       cid)
-    missing = ids.filter(~ids.is_in(rows[CUSTOMER_ID].implode()))
-    if missing.len():
-        problems.append(Problem("missing_customer", "customers.csv customer without a row", missing.len(), None,
-                                missing[0]))
-    return problems
+    problems += _first(rows, ~cid.is_in(ids.implode()), "unknown_customer", "not in customers.csv", cid)
+    return problems + _not_in(ids, rows[CUSTOMER_ID], "missing_customer", "customers.csv customer has no row")
 
 
 def _prediction_problems(rows: pl.DataFrame, distinct: pl.Series, known: pl.Series, k: int) -> list[Problem]:

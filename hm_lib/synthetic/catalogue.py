@@ -44,40 +44,34 @@ def _pick(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
 
 
 def _code_types(rng: np.random.Generator, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Index and product type of each product code (types allowed for their index)."""
+    """Index and product type of each product code.
+
+    The type is drawn first (its weights give the product groups' real shares of articles),
+    then an index among those the type appears in, by index weight.
+    """
     types = vocab.PRODUCT_TYPES
     index_codes = [ix.index_code for ix in vocab.INDEXES]
-    type_w = np.array([t.weight for t in types])
-    allowed = np.array([[ic in t.audiences for t in types] for ic in index_codes])
-    # Index weights follow the vocabulary, corrected so type shares stay close to their weights.
     index_w = np.array([ix.weight for ix in vocab.INDEXES])
-    index = _pick(rng, index_w, n_codes)
-    ptype = np.empty(n_codes, dtype=np.int64)
-    for i in range(len(index_codes)):
-        sel = np.flatnonzero(index == i)
-        w = type_w * allowed[i]
-        if w.sum() == 0:
-            w = type_w
-        ptype[sel] = _pick(rng, w, sel.size)
+    ptype = _pick(rng, np.array([t.weight for t in types]), n_codes)
+    index = np.empty(n_codes, dtype=np.int64)
+    for t in np.unique(ptype):
+        sel = np.flatnonzero(ptype == t)
+        w = index_w * np.isin(index_codes, types[t].audiences)
+        index[sel] = _pick(rng, w if w.sum() > 0 else index_w, sel.size)
     return index, ptype
 
 
 def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs: Knobs) -> Catalogue:
     """Draw `n_articles` articles over `weeks` data weeks (+ the target week)."""
-    n_codes = max(1, round(n_articles / MEAN_ARTICLES_PER_CODE))
-    # Articles per code: half the codes have one, the rest 2 + geometric (mean ~2.2 overall).
-    extra = rng.geometric(1 / 1.46, n_codes)
-    n_var = np.where(rng.random(n_codes) < 0.5, 1, 1 + extra).clip(1, 75)
-    # Adjust the last codes so the total is exactly n_articles.
+    # Articles per code: half the codes have one, the others 2 + geometric (mean 2.23 overall);
+    # draw more codes than needed and cut at exactly n_articles.
+    draw = int(n_articles / MEAN_ARTICLES_PER_CODE * 1.3) + 10
+    multi = 1 + rng.geometric(1 / (2 * MEAN_ARTICLES_PER_CODE - 2), draw)
+    n_var = np.where(rng.random(draw) < 0.5, 1, multi).clip(1, 75)
     total = np.cumsum(n_var)
-    if total[-1] < n_articles:
-        n_var[-1] += n_articles - total[-1]
-    else:
-        last = np.searchsorted(total, n_articles)
-        n_var = n_var[: last + 1]
-        n_var[-1] -= total[last] - n_articles
-        n_codes = len(n_var)
-
+    n_codes = int(np.searchsorted(total, n_articles)) + 1
+    n_var = n_var[:n_codes]
+    n_var[-1] -= total[n_codes - 1] - n_articles
     index, ptype = _code_types(rng, n_codes)
     types = vocab.PRODUCT_TYPES
     season_of_type = np.array([{"summer": 1, "winter": -1}.get(t.season, 0) for t in types])
@@ -89,12 +83,13 @@ def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs
     section = np.array([sections_by_index[vocab.INDEXES[i].index_code][rng.integers(
         len(sections_by_index[vocab.INDEXES[i].index_code]))].section_no for i in index])
 
-    # Launches: ~30% before the data starts, the rest spread over the weeks (and the target week).
-    before = rng.random(n_codes) < 0.3
-    launch = np.where(before, rng.integers(-80, 0, n_codes), rng.integers(0, weeks + 1, n_codes))
     basics = rng.random(n_codes) < knobs.basics_share
     life = np.where(basics, rng.integers(100, 200, n_codes),
                     np.ceil(knobs.life_weeks_median * rng.lognormal(0, 0.7, n_codes))).astype(np.int64)
+    # Launches: ~30% of codes are on sale when the data starts, the rest launch week by week
+    # (a few in the hidden target week).
+    before = rng.random(n_codes) < 0.3
+    launch = np.where(before, -np.floor(rng.random(n_codes) * life).astype(np.int64), rng.integers(0, weeks + 1, n_codes))
     code_pop = rng.lognormal(0.0, knobs.popularity_tail, n_codes)
     # Kids' and baby clothes are cheaper; price level of the product type, then code noise.
     audience = np.array([vocab.INDEXES[i].audience for i in index])
@@ -109,7 +104,7 @@ def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs
     relaunch = perennial & (variant > 0) & (rng.random(code_pos.size) < 0.5)
     a_launch = launch[code_pos] + rng.integers(0, 3, code_pos.size) + 52 * relaunch
     a_life = np.maximum(1, (life[code_pos] * rng.lognormal(0, 0.2, code_pos.size)).astype(np.int64))
-    a_pop = code_pop[code_pos] * rng.lognormal(0, 0.6, code_pos.size)
+    a_pop = code_pop[code_pos] * rng.lognormal(0, 0.4, code_pos.size)
     colours = _variant_colours(rng, code_pos, variant)
     a_price = code_price[code_pos] * rng.lognormal(0, 0.05, code_pos.size)
     a_price = (np.maximum(np.round(a_price * PRICE_SCALE_SEK), 1) - 0.01) / PRICE_SCALE_SEK

@@ -17,6 +17,7 @@ class Population:
     activity: np.ndarray       # float, relative weekly purchase intensity (0 = never buys)
     join_week: np.ndarray      # int, first week the customer can buy
     leave_week: np.ndarray     # int, first week the customer no longer buys
+    first_week: np.ndarray     # int, a week in which the customer surely buys (-1: never buys)
     online: np.ndarray         # float, probability that a basket is bought online (channel 2)
     basket_scale: np.ndarray   # float, multiplies the customer's basket sizes
     repurchase: np.ndarray     # float, chance an item comes from the customer's own history
@@ -38,7 +39,7 @@ def hex_ids(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
     """Two modes as in the real data: 21-25 and around 50; 16..99."""
-    young = rng.random(n) < 0.52
+    young = rng.random(n) < 0.47
     age = np.where(young, rng.normal(24, 3.5, n), rng.normal(48, 11, n))
     return np.clip(np.round(age), 16, 99)
 
@@ -75,12 +76,18 @@ def build_population(rng: np.random.Generator, n: int, weeks: int, knobs: Knobs)
     # Behaviour: heavy-tailed intensity; fan-club members buy more; some never buy.
     activity = rng.lognormal(0, 1.25, n) * np.where(fn, 1.4, 1.0)
     activity[rng.random(n) < knobs.inactive_customer_share] = 0.0
-    # Customers join over the two years (a third before the data starts) and some leave.
-    join = np.where(rng.random(n) < 0.45, rng.integers(-52, 0, n), rng.integers(0, weeks + 1, n))
+    # Customers join over the two years (about half before the data starts) and many leave.
+    # Every customer of customers.csv buys at least once (in `first_week`), except the inactive:
+    # the week they join, or for earlier members a week while they are still a customer.
+    join = np.where(rng.random(n) < 0.55, rng.integers(-52, 0, n), rng.integers(0, weeks, n))
     stay = rng.exponential(70, n).astype(np.int64) + 4
-    leave = np.where(rng.random(n) < 0.6, join + stay, weeks + 10)
+    leave = np.where(rng.random(n) < 0.6, np.maximum(join + stay, 1), weeks + 10)
+    last = np.minimum(leave, weeks)
+    lo = np.maximum(join, 0)
+    first = np.where(join >= 0, join, lo + np.floor(rng.random(n) * (last - lo)).astype(np.int64))
+    first[activity == 0] = -1
     online = rng.beta(0.9, 0.38, n)
     basket_scale = rng.lognormal(0, 0.35, n)
     rep = rng.beta(1.0, 1.0 / max(knobs.repurchase, 1e-9) - 1.0, n) if knobs.repurchase > 0 else np.zeros(n)
     return Population(table=table, age=age, latent_age=latent_age, activity=activity, join_week=join,
-                      leave_week=leave, online=online, basket_scale=basket_scale, repurchase=rep)
+                      leave_week=leave, first_week=first, online=online, basket_scale=basket_scale, repurchase=rep)

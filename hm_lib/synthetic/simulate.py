@@ -103,8 +103,12 @@ def calibrate_rate(world: World, target_rows: float, rng: np.random.Generator) -
     base = pop.activity[sample, None] * world.activity_curve[None, :weeks] * alive
     items = world.expected_items()[sample, None] * (1 + world.knobs.quantity)
 
+    first = pop.first_week[sample]
+    forced = (first >= 0)[:, None] & (w == first[:, None])
+
     def rows(scale: float) -> float:
-        return float(((1 - np.exp(-scale * base)) * items).sum() * n / sample.size)
+        p_active = np.where(forced, 1.0, 1 - np.exp(-scale * base))
+        return float((p_active * items).sum() * n / sample.size)
 
     lo, hi = 1e-6, 50.0
     for _ in range(60):
@@ -119,7 +123,7 @@ def simulate_week(world: World, w: int, history: sp.csr_matrix, rng: np.random.G
     n, a = pop.size, cat.size
     alive = (pop.join_week <= w) & (w < pop.leave_week)
     rate = world.rate_scale * pop.activity * world.activity_curve[w] * alive
-    shoppers = np.flatnonzero(rng.random(n) < 1 - np.exp(-rate))
+    shoppers = np.flatnonzero((rng.random(n) < 1 - np.exp(-rate)) | (pop.first_week == w))
     # Baskets and their items.
     n_baskets = 1 + rng.poisson(EXTRA_BASKETS, shoppers.size)
     b_cust = np.repeat(shoppers, n_baskets)

@@ -54,12 +54,12 @@ def build_topics(rng: np.random.Generator, cat: Catalogue, knobs: Knobs) -> Topi
     index_aud = np.array([AUDIENCES.index(ix.audience) for ix in vocab.INDEXES])[t["_index"].to_numpy()]
     same = (audience[:, None] == index_aud[None, :]).astype(np.float32)
     near = ((audience[:, None] == 0) & (index_aud[None, :] == 1)) | ((audience[:, None] == 1) & (index_aud[None, :] == 0))
-    aff = 3.0 * same + 1.0 * near - 1.5
+    aff = 2.0 * same + 0.8 * near - 1.0
     master = t["perceived_colour_master_id"].to_numpy()
     _, master_pos = np.unique(master, return_inverse=True)
     log_price = np.log(cat.base_price)
     z_price = (log_price - log_price.mean()) / (log_price.std() + 1e-9)
-    for levels, sd in ((t["_type"].to_numpy(), 1.0), (master_pos, 0.8), (t["_graph"].to_numpy(), 0.6)):
+    for levels, sd in ((t["_type"].to_numpy(), 0.7), (master_pos, 0.5), (t["_graph"].to_numpy(), 0.4)):
         theta = rng.normal(0, sd, (k, levels.max() + 1)).astype(np.float32)
         aff += theta[:, levels]
     aff += rng.normal(0, 0.5, (k, 1)) * z_price[None, :]
@@ -151,4 +151,5 @@ def activity_curve(rng: np.random.Generator, cal: Calendar, knobs: Knobs) -> np.
     curve = np.exp(knobs.activity_seasonality * np.cos(2 * np.pi * (woy - 0.47)))
     sale = (np.abs(woy - 0.49) < 0.012) | (np.abs(woy - 0.905) < 0.01)  # summer sale, Black Friday
     curve *= np.where(sale, 1.0 + 0.9 * knobs.activity_seasonality / 0.35, 1.0)
-    return curve * rng.lognormal(0, 0.08, weeks)
+    trend = np.exp(-0.25 * np.arange(weeks) / weeks)  # a slowly shrinking customer base
+    return curve * trend * rng.lognormal(0, 0.18, weeks)
