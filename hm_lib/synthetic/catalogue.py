@@ -85,11 +85,12 @@ def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs
 
     basics = rng.random(n_codes) < knobs.basics_share
     life = np.where(basics, rng.integers(100, 200, n_codes),
-                    np.ceil(knobs.life_weeks_median * rng.lognormal(0, 0.7, n_codes))).astype(np.int64)
+                    np.ceil(knobs.life_weeks_median * rng.lognormal(0, 0.9, n_codes))).astype(np.int64)
     # Launches: ~30% of codes are on sale when the data starts, the rest launch week by week
     # (a few in the hidden target week).
     before = rng.random(n_codes) < 0.3
-    launch = np.where(before, -np.floor(rng.random(n_codes) * life).astype(np.int64), rng.integers(0, weeks + 1, n_codes))
+    launch = np.where(before, -np.floor(rng.random(n_codes) * 0.8 * life).astype(np.int64),
+                      rng.integers(0, weeks + 1, n_codes))
     code_pop = rng.lognormal(0.0, knobs.popularity_tail, n_codes)
     # Kids' and baby clothes are cheaper; price level of the product type, then code noise.
     audience = np.array([vocab.INDEXES[i].audience for i in index])
@@ -101,8 +102,8 @@ def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs
     variant = np.arange(code_pos.size) - np.repeat(np.cumsum(n_var) - n_var, n_var)
     a_season = season_of_type[ptype][code_pos]
     perennial = (a_season != 0) & (rng.random(n_codes) < knobs.perennial_share)[code_pos]
-    relaunch = perennial & (variant > 0) & (rng.random(code_pos.size) < 0.5)
-    a_launch = launch[code_pos] + rng.integers(0, 3, code_pos.size) + 52 * relaunch
+    relaunch = perennial & (variant > 0) & (rng.random(code_pos.size) < 0.5) & (launch[code_pos] + 52 < weeks)
+    a_launch = np.minimum(launch[code_pos] + rng.integers(0, 3, code_pos.size) + 52 * relaunch, weeks)
     a_life = np.maximum(1, (life[code_pos] * rng.lognormal(0, 0.2, code_pos.size)).astype(np.int64))
     a_pop = code_pop[code_pos] * rng.lognormal(0, 0.4, code_pos.size)
     colours = _variant_colours(rng, code_pos, variant)
@@ -188,7 +189,7 @@ def _visible_table(rng: np.random.Generator, article_id: np.ndarray, product_cod
         "section_name": np.array([sec_name[s] for s in section_no]),
         "garment_group_no": g_no,
         "garment_group_name": np.array([gg[g] for g in g_no]),
-        "detail_desc": pl.Series(descs, dtype=pl.Utf8),
+        "detail_desc": pl.Series(descs.tolist(), dtype=pl.Utf8),
     }).with_columns(
         # Latent helpers for the simulation and the images (never written to articles.csv).
         pl.Series("_type", ptype), pl.Series("_index", index), pl.Series("_graph", graph),

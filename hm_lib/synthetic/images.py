@@ -32,7 +32,11 @@ BACKGROUND_BOTTOM = (243, 242, 240)
 _SUPERSAMPLE = 2
 
 Point = tuple[float, float]
-Part = tuple  # ("poly", pts) | ("ellipse", box) | ("rrect", box, r) | ("line", pts, w) | ("arc", box, a0, a1, w)
+Array = np.ndarray
+Rng = np.random.Generator
+# ("poly", pts) | ("ellipse", box) | ("rrect", box, radius) | ("line", pts, width)
+# | ("arc", box, start_deg, end_deg, width), in canvas units
+Part = tuple
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ def _half_ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 16) -> tu
 
 
 _SOLE, _DARK, _METAL = (236, 234, 228), (42, 38, 36), (168, 168, 172)
-_LONGSLEEVE = _sym((50, 33), (58, 26), (71, 29), (80, 40), (88, 108), (79, 110), (73, 57), (74, 122), (50, 122))
+_LONGSLEEVE = _sym((50, 33), (58, 26), (71, 29), (80, 40), (88, 108), (79, 110), (73, 57), (74, 122),
+                   (50, 122))
 _CUFFS = _mirror(((87.4, 102), (78.4, 104)))
 _SOCK = ((34, 20), (52, 20), (52, 92), (70, 104), (75, 112), (70, 122), (58, 124), (40, 116), (34, 104))
 
@@ -143,8 +148,8 @@ _SHAPES: dict[str, _Shape] = {
         (((36, 72), (48, 74), (56, 66)), ((58, 64), (61, 71)), ((63, 63), (66, 70))),
         (40, 82), 15, ((("rrect", (11, 92, 91, 101), 2), _SOLE),)),
     "boot": _Shape(
-        (("poly", ((30, 28), (56, 28), (58, 86), (74, 92), (82, 96), (86, 102), (87, 110), (86, 118), (26, 118),
-                   (28, 90))),),
+        (("poly", ((30, 28), (56, 28), (58, 86), (74, 92), (82, 96), (86, 102), (87, 110), (86, 118),
+                   (26, 118), (28, 90))),),
         (((30, 34), (56, 34)),), (43, 64), 16, ((("rrect", (25, 111, 88, 119), 1.5), _DARK),)),
     "sandal": _Shape(
         (("poly", ((12, 104), (30, 100), (70, 98), (88, 100), (88, 108), (12, 110))),
@@ -167,8 +172,9 @@ _SHAPES: dict[str, _Shape] = {
         (("poly", ((36, 14), (64, 14), (66, 128), (34, 128))),),
         (((36, 40), (64, 52)),) + tuple(((x, 128), (x, 138)) for x in range(36, 66, 4)), (50, 84), 18),
     "gloves": _Shape(
-        (("rrect", (35, 30, 42.5, 66), 3.5), ("rrect", (43, 22, 50.5, 66), 3.5), ("rrect", (51, 24, 58.5, 66), 3.5),
-         ("rrect", (59, 32, 66, 66), 3.5), ("rrect", (34, 56, 67, 112), 6),
+        (("rrect", (35, 30, 42.5, 66), 3.5), ("rrect", (43, 22, 50.5, 66), 3.5),
+         ("rrect", (51, 24, 58.5, 66), 3.5), ("rrect", (59, 32, 66, 66), 3.5),
+         ("rrect", (34, 56, 67, 112), 6),
          ("poly", ((35, 74), (22, 60), (17, 64), (30, 92))), ("rrect", (33, 106, 68, 128), 2)),
         (((33, 108), (68, 108)),), (50, 86), 16),
     "belt": _Shape(
@@ -176,11 +182,12 @@ _SHAPES: dict[str, _Shape] = {
         (), (56, 74), 15, ((("line", ((10, 63), (24, 63), (24, 85), (10, 85), (10, 63)), 2.2), _METAL),
                            (("line", ((17, 63), (17, 85)), 1.6), _METAL))),
     "jewellery": _Shape(
-        (("arc", (22, 16, 78, 100), 20, 160, 2), ("ellipse", (44, 94, 56, 108))),
-        (((50, 96), (50, 106)),), (50, 72), 14),
+        (("arc", (20, 14, 80, 100), 15, 165, 3.5), ("ellipse", (40, 92, 60, 116))),
+        (((50, 95), (50, 113)),), (50, 70), 14),
     "sunglasses": _Shape(
-        (("ellipse", (12, 64, 46, 92)), ("ellipse", (54, 64, 88, 92)), ("line", ((44, 72), (50, 69), (56, 72)), 2.5),
-         ("line", ((13, 70), (4, 66)), 2.5), ("line", ((87, 70), (96, 66)), 2.5)),
+        (("ellipse", (12, 64, 46, 92)), ("ellipse", (54, 64, 88, 92)),
+         ("line", ((44, 72), (50, 69), (56, 72)), 2.5), ("line", ((13, 70), (4, 66)), 2.5),
+         ("line", ((87, 70), (96, 66)), 2.5)),
         (), (29, 78), 14),
     "umbrella": _Shape(
         (("poly", ((44, 20), (56, 20), (61, 106), (50, 118), (39, 106))),),
@@ -235,14 +242,14 @@ def _fill(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(mask[..., None], b, a).astype(np.float32)
 
 
-Texture = Callable[[np.ndarray, int, int, float, np.random.Generator, Point], np.ndarray]
+Texture = Callable[[Array, int, int, float, Rng, Point], Array]
 
 
-def _solid(base, h, w, u, rng, spot):
+def _solid(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     return np.broadcast_to(base, (h, w, 3)).astype(np.float32)
 
 
-def _stripes(base, h, w, u, rng, spot):
+def _stripes(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     period = rng.uniform(7, 14) * u
     duty = rng.uniform(0.3, 0.55)
@@ -251,7 +258,7 @@ def _stripes(base, h, w, u, rng, spot):
     return np.broadcast_to(_fill(stripe, base, _second_colour(base, rng)), (h, w, 3)).copy()
 
 
-def _dots(base, h, w, u, rng, spot):
+def _dots(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     p = rng.uniform(8, 13) * u
     r = rng.uniform(0.17, 0.27) * p
@@ -261,7 +268,7 @@ def _dots(base, h, w, u, rng, spot):
     return _fill(dx * dx + dy * dy < r * r, base, _second_colour(base, rng))
 
 
-def _check(base, h, w, u, rng, spot):
+def _check(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     p = rng.uniform(9, 17) * u
     sx = (((xx[:1] + rng.uniform(0, p)) % p) < p / 2).astype(np.float32)
@@ -270,14 +277,14 @@ def _check(base, h, w, u, rng, spot):
     return (base * (1 - a) + _second_colour(base, rng) * a).astype(np.float32)
 
 
-def _melange(base, h, w, u, rng, spot):
+def _melange(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     streak = np.repeat(rng.standard_normal((h, w // 4 + 1)).astype(np.float32), 4, axis=1)[:, :w]
     fine = rng.standard_normal((h, w)).astype(np.float32)
     amp = 0.08 * base + 10
     return base + amp * (0.7 * streak + 0.6 * fine)[..., None]
 
 
-def _denim(base, h, w, u, rng, spot):
+def _denim(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     twill = np.sin((xx + yy) * (2 * np.pi / (2.4 * u)))
     slub = np.repeat(rng.standard_normal((1, w // 2 + 1)).astype(np.float32), 2, axis=1)[:, :w]
@@ -287,7 +294,7 @@ def _denim(base, h, w, u, rng, spot):
     return tex.astype(np.float32)
 
 
-def _print(base, h, w, u, rng, spot):
+def _print(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     """All-over print: small flowers, leaves or confetti on a jittered grid."""
     img = Image.new("RGB", (w, h), tuple(int(c) for c in base))
     draw = ImageDraw.Draw(img)
@@ -316,10 +323,11 @@ def _print(base, h, w, u, rng, spot):
     return np.asarray(img, dtype=np.float32)
 
 
-def _placement(base, h, w, u, rng, spot):
+def _placement(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     """A front print: a block with text-like bars, below the emblem position."""
     img = Image.new("RGB", (w, h), tuple(int(c) for c in base))
     draw = ImageDraw.Draw(img)
+    c0 = tuple(int(c) for c in base)
     c1 = tuple(int(c) for c in _second_colour(base, rng))
     cx, cy = spot
     bw, bh = rng.uniform(24, 34) * u, rng.uniform(12, 18) * u
@@ -329,11 +337,11 @@ def _placement(base, h, w, u, rng, spot):
     for k in range(lines):
         ly = y0 + (k + 0.6) * bh / (lines + 0.2)
         lw = bw * rng.uniform(0.5, 0.85)
-        draw.rectangle((cx - lw / 2, ly - 1.2 * u, cx + lw / 2, ly + 1.2 * u), fill=tuple(int(c) for c in base))
+        draw.rectangle((cx - lw / 2, ly - 1.2 * u, cx + lw / 2, ly + 1.2 * u), fill=c0)
     return np.asarray(img, dtype=np.float32)
 
 
-def _lace(base, h, w, u, rng, spot):
+def _lace(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     p = rng.uniform(6, 9) * u
     dx, dy = (xx % p) - p / 2, (yy % p) - p / 2
@@ -345,7 +353,7 @@ def _lace(base, h, w, u, rng, spot):
     return np.where(hole[..., None], light, tex).astype(np.float32)
 
 
-def _blocks(base, h, w, u, rng, spot):
+def _blocks(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     if rng.random() < 0.7:
         split = yy[:, :1] > h * rng.uniform(0.42, 0.6)
@@ -354,14 +362,15 @@ def _blocks(base, h, w, u, rng, spot):
     return np.broadcast_to(_fill(split, base, _second_colour(base, rng)), (h, w, 3)).copy()
 
 
-def _sheen(base, h, w, u, rng, spot):
+def _sheen(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     g = np.sin((xx + 0.6 * yy) * (2 * np.pi / (rng.uniform(50, 80) * u)) + rng.uniform(0, 6.3))
     sparkle = rng.random((h, w), dtype=np.float32) > 0.975
-    return (base * (0.85 + 0.3 * g)[..., None] + (40 * (g > 0.3) + 70 * sparkle)[..., None]).astype(np.float32)
+    glow = 40 * (g > 0.3) + 70 * sparkle
+    return (base * (0.85 + 0.3 * g)[..., None] + glow[..., None]).astype(np.float32)
 
 
-def _argyle(base, h, w, u, rng, spot):
+def _argyle(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     p = rng.uniform(18, 26) * u
     q = 1.4 * p
@@ -374,14 +383,14 @@ def _argyle(base, h, w, u, rng, spot):
     return np.where(line[..., None], base + (255 - base) * 0.5, tex).astype(np.float32)
 
 
-def _rib(base, h, w, u, rng, spot):
+def _rib(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     rib = np.sin(xx[:1] * (2 * np.pi / (2.6 * u)))
     slub = np.repeat(rng.standard_normal((h, w // 6 + 1)).astype(np.float32), 6, axis=1)[:, :w]
     return (base * (1 + 0.09 * rib)[..., None] + (8 * rib + 6 * slub)[..., None]).astype(np.float32)
 
 
-def _mesh(base, h, w, u, rng, spot):
+def _mesh(base: Array, h: int, w: int, u: float, rng: Rng, spot: Point) -> Array:
     yy, xx = _grid(h, w)
     p = 4.5 * u
     row = np.floor(yy / p)
@@ -409,7 +418,8 @@ def _draw_part(draw: ImageDraw.ImageDraw, part: Part, tf: Callable[[float, float
     if kind == "poly":
         draw.polygon([tf(x, y) for x, y in part[1]], fill=fill)
     elif kind == "line":
-        draw.line([tf(x, y) for x, y in part[1]], fill=fill, width=max(1, round(part[2] * unit)), joint="curve")
+        width = max(1, round(part[2] * unit))
+        draw.line([tf(x, y) for x, y in part[1]], fill=fill, width=width, joint="curve")
     else:
         x0, y0, x1, y1 = part[1]
         box = (*tf(x0, y0), *tf(x1, y1))
@@ -429,7 +439,8 @@ def _draw_emblem(draw: ImageDraw.ImageDraw, style: int, cx: float, cy: float, r:
             draw.ellipse((cx - rr, cy - rr, cx + rr, cy + rr), fill=colour)
         elif style == 2:
             k = rr * 1.15
-            draw.polygon([(cx, cy - k), (cx + 0.95 * k, cy + 0.7 * k), (cx - 0.95 * k, cy + 0.7 * k)], fill=colour)
+            draw.polygon([(cx, cy - k), (cx + 0.95 * k, cy + 0.7 * k), (cx - 0.95 * k, cy + 0.7 * k)],
+                         fill=colour)
         elif style == 3:
             arm = 0.42 * r + (rr - r)
             draw.rectangle((cx - rr, cy - arm, cx + rr, cy + arm), fill=colour)
@@ -487,8 +498,9 @@ def draw_article(silhouette: str, rgb: tuple[int, int, int], pattern: str, style
 
     draw = ImageDraw.Draw(img)
     line_colour = tuple(int(c) for c in (base * 0.6 if _luma(base) > 60 else base + 50))
+    line_width = max(1, round(0.9 * unit))
     for line in shape.details:
-        draw.line([tf(x, y) for x, y in line], fill=line_colour, width=max(1, round(0.9 * unit)), joint="curve")
+        draw.line([tf(x, y) for x, y in line], fill=line_colour, width=line_width, joint="curve")
     for part, colour in shape.trims:
         _draw_part(draw, part, tf, unit, colour)
     r = shape.emblem / 2 * unit * rng.uniform(0.92, 1.08)
@@ -497,7 +509,8 @@ def draw_article(silhouette: str, rgb: tuple[int, int, int], pattern: str, style
         # Contrast with what lies under the emblem (pattern and background included).
         under = out[max(0, int(ey - r)):int(ey + r) + 1, max(0, int(ex - r)):int(ex + r) + 1]
         light_c, dark_c = (246, 246, 242), (24, 24, 28)
-        fill, ring = (light_c, dark_c) if _luma(under.reshape(-1, 3).mean(axis=0)) < 140 else (dark_c, light_c)
+        dark_under = _luma(under.reshape(-1, 3).mean(axis=0)) < 140
+        fill, ring = (light_c, dark_c) if dark_under else (dark_c, light_c)
         _draw_emblem(draw, style, ex, ey, r, fill, ring, 1.2 * unit)
     return img.reduce(_SUPERSAMPLE)
 
@@ -511,7 +524,8 @@ _Task = tuple[int, str, tuple[int, int, int], str, int, int]
 
 def _as_task(row: Mapping[str, Any]) -> _Task:
     rgb = row["rgb"] if "rgb" in row else (row["r"], row["g"], row["b"])
-    return (int(row["article_id"]), str(row["silhouette"]), tuple(int(c) for c in rgb), str(row["pattern"]),
+    r, g, b = (int(c) for c in rgb)
+    return (int(row["article_id"]), str(row["silhouette"]), (r, g, b), str(row["pattern"]),
             int(row["style"]), int(row["seed"]))
 
 
@@ -523,8 +537,9 @@ def _write_chunk(args: tuple[list[_Task], str, tuple[int, int], int]) -> int:
     return len(tasks)
 
 
-def write_images(rows: Iterable[Mapping[str, Any]] | Any, out_dir: str | Path, size: tuple[int, int] = (128, 192),
-                 quality: int = 90, workers: int = 2, progress: bool = True) -> int:
+def write_images(rows: Iterable[Mapping[str, Any]] | Any, out_dir: str | Path,
+                 size: tuple[int, int] = (128, 192), quality: int = 90, workers: int = 2,
+                 progress: bool = True) -> int:
     """Draw and save one JPEG per row to out_dir/images/0xx/0xxxxxxxxx.jpg; return the count.
 
     `rows`: a polars DataFrame (or an iterable of mappings) with columns article_id (int),
@@ -538,7 +553,8 @@ def write_images(rows: Iterable[Mapping[str, Any]] | Any, out_dir: str | Path, s
     for folder in {image_relpath(t[0]).rsplit("/", 1)[0] for t in tasks}:
         (out / folder).mkdir(parents=True, exist_ok=True)
     chunk = max(16, min(500, len(tasks) // (max(1, workers) * 16) or 1))
-    jobs = [(tasks[i:i + chunk], str(out), tuple(size), quality) for i in range(0, len(tasks), chunk)]
+    frame = (int(size[0]), int(size[1]))
+    jobs = [(tasks[i:i + chunk], str(out), frame, quality) for i in range(0, len(tasks), chunk)]
     with tqdm(total=len(tasks), desc="images", unit="img", disable=not progress) as bar:
         if workers <= 1 or len(jobs) <= 1:
             for job in jobs:

@@ -32,8 +32,8 @@ class Knobs:
     """Strength of each planted structure (0 switches it off) and the amount of mess."""
 
     # Popularity: spread (log-normal sigma) of product-code popularity; article life cycles.
-    popularity_tail: float = 1.3
-    life_weeks_median: float = 14.0
+    popularity_tail: float = 0.7
+    life_weeks_median: float = 20.0
     basics_share: float = 0.08            # product codes that sell for years
     # Seasonality: yearly swing of seasonal product types and of overall activity.
     seasonality: float = 1.0
@@ -49,7 +49,7 @@ class Knobs:
     # Baskets: chance that the next item of a basket is a partner of the previous one.
     basket_partner: float = 0.35
     # Repurchase: mean chance that an item is drawn from the customer's own recent purchases.
-    repurchase: float = 0.12
+    repurchase: float = 0.10
     repurchase_sibling: float = 0.35      # ... in another colour of the same product code
     repurchase_half_life_weeks: float = 3.0
     # Quantities: chance that an item is bought in more than one unit (repeated rows).

@@ -68,8 +68,8 @@ def build_population(rng: np.random.Generator, n: int, weeks: int, knobs: Knobs)
         "customer_id": hex_ids(rng, n),
         "FN": pl.Series(np.where(fn, 1.0, np.nan)).fill_nan(None),
         "Active": pl.Series(np.where(active, 1.0, np.nan)).fill_nan(None),
-        "club_member_status": pl.Series(club, dtype=pl.Utf8),
-        "fashion_news_frequency": pl.Series(news, dtype=pl.Utf8),
+        "club_member_status": pl.Series(club.tolist(), dtype=pl.Utf8),
+        "fashion_news_frequency": pl.Series(news.tolist(), dtype=pl.Utf8),
         "age": pl.Series(age).fill_nan(None),
         "postal_code": _postal_codes(rng, n),
     })
@@ -81,7 +81,7 @@ def build_population(rng: np.random.Generator, n: int, weeks: int, knobs: Knobs)
     # the week they join, or for earlier members a week while they are still a customer.
     join = np.where(rng.random(n) < 0.55, rng.integers(-52, 0, n), rng.integers(0, weeks, n))
     stay = rng.exponential(70, n).astype(np.int64) + 4
-    leave = np.where(rng.random(n) < 0.6, np.maximum(join + stay, 1), weeks + 10)
+    leave = np.where(rng.random(n) < 0.45, np.maximum(join + stay, 1), weeks + 10)
     last = np.minimum(leave, weeks)
     lo = np.maximum(join, 0)
     first = np.where(join >= 0, join, lo + np.floor(rng.random(n) * (last - lo)).astype(np.int64))

@@ -22,8 +22,8 @@ from hm_lib.synthetic.knobs import Knobs
 from hm_lib.synthetic.population import Population
 
 HISTORY_WEEKS = 12          # repurchase looks this many weeks back
-EXTRA_BASKETS = 0.25        # mean number of extra baskets in an active week
-BASKET_R = 0.6              # negative-binomial shape of basket sizes
+EXTRA_BASKETS = 0.15        # mean number of extra baskets in an active week
+BASKET_R = 0.45              # negative-binomial shape of basket sizes
 BASKET_MEAN_EXTRA = 1.9     # mean items beyond the first, times the customer's basket scale
 MAX_BASKET = 40
 WEEKDAY = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 0.9])

@@ -119,7 +119,7 @@ def build_partners(rng: np.random.Generator, cat: Catalogue) -> sp.csr_matrix:
         sib = start + (np.arange(n) - start + off) % np.maximum(count, 1)
         rows.append(np.flatnonzero(has_sib))
         cols.append(sib[has_sib])
-        vals.append(np.full(has_sib.sum(), 1.0))
+        vals.append(np.full(has_sib.sum(), 0.4))
     # Outfits: complementary product group, same index, launched near the same week.
     group = t["product_group_name"].to_numpy()
     index = t["_index"].to_numpy()
@@ -151,5 +151,5 @@ def activity_curve(rng: np.random.Generator, cal: Calendar, knobs: Knobs) -> np.
     curve = np.exp(knobs.activity_seasonality * np.cos(2 * np.pi * (woy - 0.47)))
     sale = (np.abs(woy - 0.49) < 0.012) | (np.abs(woy - 0.905) < 0.01)  # summer sale, Black Friday
     curve *= np.where(sale, 1.0 + 0.9 * knobs.activity_seasonality / 0.35, 1.0)
-    trend = np.exp(-0.25 * np.arange(weeks) / weeks)  # a slowly shrinking customer base
+    trend = np.exp(-0.7 * np.arange(weeks) / weeks)  # a slowly shrinking customer base
     return curve * trend * rng.lognormal(0, 0.18, weeks)

@@ -125,10 +125,12 @@ def _history_at(truth: Truth, transactions: pl.DataFrame, week: int) -> sp.csr_m
     n, a = truth.customer_ids.size, truth.article_ids.size
     pos_of = pl.DataFrame({"article_id": truth.article_ids.astype(np.int32), "_pos": np.arange(a, dtype=np.int32)})
     first = truth.cal.week_start(max(week - HISTORY_WEEKS, 0))
+    day = (pl.col("t_dat") - pl.lit(truth.cal.start)).dt.total_days()
     rows = (transactions.lazy().filter((pl.col("t_dat") >= first) & (pl.col("t_dat") < truth.cal.week_start(week)))
-            .select("t_dat", "customer", pl.col("article_id").cast(pl.Int32)).join(pos_of.lazy(), on="article_id")
-            .collect())
-    wk = ((rows["t_dat"] - pl.lit(truth.cal.start)).dt.total_days().to_numpy() - truth.cal.week_start_day(0)) // 7
+            .select(((day - truth.cal.week_start_day(0)) // 7).alias("wk"), "customer",
+                    pl.col("article_id").cast(pl.Int32))
+            .join(pos_of.lazy(), on="article_id").collect())
+    wk = rows["wk"].to_numpy()
     weekly: deque = deque(maxlen=HISTORY_WEEKS)
     for w in range(max(week - HISTORY_WEEKS, 0), week):
         sel = wk == w

@@ -1,0 +1,56 @@
+"""Shared fixtures: synthetic worlds made once per test session."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hm_lib.config import Config
+from hm_lib.data import Dataset, load
+from hm_lib.synthetic import Knobs, generate
+
+REAL_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "real_sample"
+
+
+@dataclass
+class WorldDirs:
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def truth(self) -> Path:
+        return self.root / "synthetic_truth"
+
+    def config(self, **overrides) -> Config:
+        return Config.for_scale("tiny", data_dir=self.raw, work_dir=self.root,
+                                output_dir=self.root / "outputs", **overrides)
+
+    def dataset(self) -> Dataset:
+        cfg = self.config()
+        return load(cfg.data_dir, cfg.processed_dir)
+
+
+def make_world(root: Path, scale: str = "tiny", seed: int = 3, images: bool = True, **knobs) -> WorldDirs:
+    generate(root / "raw", scale=scale, seed=seed, images=images, knobs=Knobs(**knobs), progress=False)
+    return WorldDirs(root)
+
+
+@pytest.fixture(scope="session")
+def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> WorldDirs:
+    """A tiny world with images (500 customers, 300 articles): treat as read-only."""
+    return make_world(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tiny_world: WorldDirs) -> Dataset:
+    return tiny_world.dataset()
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> WorldDirs:
+    """A small world without images (6k customers, 1.5k articles) with the default knobs."""
+    return make_world(tmp_path_factory.mktemp("small"), scale="small", images=False)
