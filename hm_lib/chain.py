@@ -92,12 +92,12 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
         stamp = out_dir / f".{stage.name}.{mode}.stamp.json"
         output = out_dir / (f"{stage.name}.ipynb" if not cfg.validate else f"{stage.name}.validate.ipynb")
         up_to_date = stamp.exists() and output.exists() and read_json(stamp).get("digest") == digest
-        if i < start or (up_to_date and not force):
+        # --from reruns that stage and all after it; otherwise a stage reruns when stale or forced.
+        if i < start or (up_to_date and not force and from_stage is None):
             if i >= start:
                 log.info("%s is up to date; skipped (use --force to rerun)", stage.name)
             upstream = digest
             continue
-        force = force or i >= start and from_stage is not None  # everything after a rerun stage reruns
         log.info("running %s", stage.name)
         t0 = time.perf_counter()
         try:

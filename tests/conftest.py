@@ -26,8 +26,8 @@ class WorldDirs:
         return self.root / "synthetic_truth"
 
     def config(self, **overrides) -> Config:
-        return Config.for_scale("tiny", data_dir=self.raw, work_dir=self.root,
-                                output_dir=self.root / "outputs", **overrides)
+        settings = {"data_dir": self.raw, "work_dir": self.root, "output_dir": self.root / "outputs", **overrides}
+        return Config.for_scale("tiny", **settings)
 
     def dataset(self) -> Dataset:
         cfg = self.config()

@@ -61,6 +61,19 @@ def _code_types(rng: np.random.Generator, n_codes: int) -> tuple[np.ndarray, np.
     return index, ptype
 
 
+def _code_sections(rng: np.random.Generator, index: np.ndarray, ptype: np.ndarray) -> np.ndarray:
+    """Section of each code: one of its index's sections that sells the type's product group."""
+    group = np.array([t.product_group_name for t in vocab.PRODUCT_TYPES])[ptype]
+    section = np.empty(index.size, dtype=np.int64)
+    for i, g in {(int(i), str(g)) for i, g in zip(index, group)}:
+        code = vocab.INDEXES[i].index_code
+        options = [s for s in vocab.SECTIONS if s.index_code == code and g in s.product_groups] or \
+                  [s for s in vocab.SECTIONS if s.index_code == code]
+        sel = np.flatnonzero((index == i) & (group == g))
+        section[sel] = np.array([s.section_no for s in options])[_pick(rng, np.array([s.weight for s in options]), sel.size)]
+    return section
+
+
 def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs: Knobs) -> Catalogue:
     """Draw `n_articles` articles over `weeks` data weeks (+ the target week)."""
     # Articles per code: half the codes have one, the others 2 + geometric (mean 2.23 overall);
@@ -78,10 +91,7 @@ def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs
     price_level = np.array([t.price_level for t in types])
     graph = _pick(rng, np.array([g.weight for g in vocab.GRAPHICAL_APPEARANCES]), n_codes)
     style = rng.integers(0, N_STYLES, n_codes)
-    sections_by_index = {ix.index_code: [s for s in vocab.SECTIONS if s.index_code == ix.index_code]
-                         for ix in vocab.INDEXES}
-    section = np.array([sections_by_index[vocab.INDEXES[i].index_code][rng.integers(
-        len(sections_by_index[vocab.INDEXES[i].index_code]))].section_no for i in index])
+    section = _code_sections(rng, index, ptype)
 
     basics = rng.random(n_codes) < knobs.basics_share
     life = np.where(basics, rng.integers(100, 200, n_codes),
@@ -147,7 +157,9 @@ def _visible_table(rng: np.random.Generator, article_id: np.ndarray, product_cod
     sec_name = {s.section_no: s.section_name for s in vocab.SECTIONS}
     t_name = np.array([t.product_type_name for t in types])[ptype]
     t_group = np.array([t.product_group_name for t in types])[ptype]
-    g_no = np.array([t.garment_group_no for t in types])[ptype]
+    g_no = np.array([vocab.garment_group(t, g, i) for t, g, i in zip(
+        np.array([t.product_type_no for t in types])[ptype], np.array([g.graphical_appearance_name for g in vocab.GRAPHICAL_APPEARANCES])[graph],
+        np.array([i.index_code for i in vocab.INDEXES])[index])])
     combos = {(int(s), str(g), int(n)) for s, g, n in zip(section_no, t_group, g_no)}
     dept = {c: vocab.department(*c) for c in combos}
     dept_no = np.array([dept[(int(s), str(g), int(n))][0] for s, g, n in zip(section_no, t_group, g_no)])

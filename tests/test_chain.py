@@ -1,0 +1,77 @@
+"""The notebook chain, executed by papermill on tiny data."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import WorldDirs
+from hm_lib.chain import ChainError, run_chain, stages
+from hm_lib.io import read_json
+from hm_lib.submission import validate_submission
+
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture(scope="module")
+def chain_world(tiny_world: WorldDirs, tmp_path_factory: pytest.TempPathFactory) -> WorldDirs:
+    """A copy of the tiny world, so the chain's outputs stay out of the shared one."""
+    root = tmp_path_factory.mktemp("chain")
+    shutil.copytree(tiny_world.raw, root / "raw")
+    shutil.copytree(tiny_world.truth, root / "synthetic_truth")
+    return WorldDirs(root)
+
+
+def test_every_notebook_has_a_parameters_cell() -> None:
+    names = [s.name for s in stages()]
+    assert names[0] == "01_eda" and names[-1] == "07_submission"
+    for stage in stages():
+        nb = nbformat.read(stage.path, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, stage.name
+        assert "data_dir" in tagged[0].source and "validate" in tagged[0].source
+
+
+def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> None:
+    cfg = chain_world.config(validate=True)
+    executed = run_chain(cfg)
+    assert executed == [s.name for s in stages()]
+    scores = read_json(cfg.output_dir / "validation.json")
+    assert scores["days"] == 7
+    for model in ("baseline_popular", "baseline_decayed_repurchase", "oracle"):
+        assert 0 <= scores[model]["map@12"] <= 1
+    assert scores["oracle"]["map@12"] > scores["baseline_popular"]["map@12"]
+    assert (cfg.output_dir / "notebooks" / "01_eda.validate.ipynb").exists()
+
+
+def test_submit_mode_writes_a_valid_submission_and_skips_when_up_to_date(chain_world: WorldDirs) -> None:
+    cfg = chain_world.config()
+    assert run_chain(cfg) == [s.name for s in stages()]
+    ds = chain_world.dataset()
+    report = validate_submission(cfg.output_dir / "submission.csv", ds.customers, ds.articles)
+    assert report.rows == ds.customers.height
+    assert (cfg.output_dir / "submission.csv.gz").exists()
+    assert run_chain(cfg) == []  # nothing changed: every stage skipped
+    assert run_chain(cfg, from_stage="07") == ["07_submission"]
+    assert run_chain(cfg, force=True) == [s.name for s in stages()]
+
+
+def test_a_failing_notebook_is_named_with_its_cell(chain_world: WorldDirs, tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("data_dir = ''")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "01_broken.ipynb")
+    cfg = chain_world.config(output_dir=tmp_path / "out")
+    with pytest.raises(ChainError, match=r"01_broken\.ipynb failed in cell .*ValueError: boom"):
+        run_chain(cfg, notebook_dir=tmp_path)
+
+
+def test_missing_data_and_unknown_stage_are_clear_errors(chain_world: WorldDirs, tmp_path: Path) -> None:
+    with pytest.raises(ChainError, match="no transactions_train.csv"):
+        run_chain(chain_world.config(data_dir=tmp_path / "empty"))
+    with pytest.raises(ChainError, match="unknown stage"):
+        run_chain(chain_world.config(), from_stage="99_nothing")
