@@ -1,7 +1,7 @@
 """Shared fixtures: synthetic worlds made once per test session."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,8 @@ class WorldDirs:
 
 
 def make_world(root: Path, scale: str = "tiny", seed: int = 3, images: bool = True, **knobs) -> WorldDirs:
-    generate(root / "raw", scale=scale, seed=seed, images=images, knobs=Knobs(**knobs), progress=False)
+    generate(root / "raw", scale=scale, seed=seed, images=images, knobs=replace(Knobs.for_scale(scale), **knobs),
+             progress=False)
     return WorldDirs(root)
 
 

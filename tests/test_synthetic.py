@@ -95,13 +95,22 @@ def _summer_share_by_year(ds) -> tuple[np.ndarray, np.ndarray]:
     return share[:52], share[52:104]
 
 
+def _summer_over_winter(ds) -> float:
+    """Share of summer product types among June-July rows over their share among December-January rows."""
+    summer = [t.product_type_no for t in vocab.PRODUCT_TYPES if t.season == "summer"]
+    tx = ds.transactions.join(ds.articles.select("article_id", "product_type_no"), on="article_id").with_columns(
+        pl.col("product_type_no").is_in(summer).alias("s"), pl.col("t_dat").dt.month().alias("m"))
+    june_july, december_january = (tx.filter(pl.col("m").is_in(months))["s"].mean() for months in ([6, 7], [12, 1]))
+    return june_july / december_january
+
+
 def test_seasonality_same_weeks_last_year_predict_this_year(small, tmp_path_factory) -> None:
     ds, _ = small
     y1, y2 = _summer_share_by_year(ds)
     assert np.corrcoef(y1, y2)[0, 1] > 0.6
+    assert _summer_over_winter(ds) > 3
     off, _ = _world_off(tmp_path_factory, seasonality=0.0)
-    y1, y2 = _summer_share_by_year(off)
-    assert np.corrcoef(y1, y2)[0, 1] < 0.4
+    assert 0.7 < _summer_over_winter(off) < 1.4
 
 
 def _rebuy(ds) -> float:

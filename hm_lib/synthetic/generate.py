@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def build_world(scale: str, seed: int, end_date: dt.date, knobs: Knobs) -> tuple
                   activity_curve=activity_curve(np.random.default_rng(s_popu.spawn(1)[0]), cal, knobs),
                   topic_affinity=topics.affinity, cust_topics=ids, cust_weights=weights,
                   partners=build_partners(np.random.default_rng(s_part), cat), siblings=siblings_matrix(cat))
-    world.rate_scale = calibrate_rate(world, spec.rows / (1 + knobs.quantity), np.random.default_rng(s_rate))
+    world.rate_scale = calibrate_rate(world, spec.rows, np.random.default_rng(s_rate))
     return world, s_sim
 
 
@@ -100,7 +101,7 @@ def generate(out_dir: str | Path = "data/raw", scale: str = "default", seed: int
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     t0 = time.perf_counter()
-    knobs = knobs or Knobs()
+    knobs = knobs or Knobs.for_scale(scale)
     images = SCALES[scale].images if images is None else images
     out_dir = Path(out_dir)
     truth_dir = Path(truth_dir) if truth_dir else out_dir.parent / "synthetic_truth"
@@ -111,8 +112,12 @@ def generate(out_dir: str | Path = "data/raw", scale: str = "default", seed: int
         meta = read_json(meta_path)
         log.info("synthetic world in %s already matches the settings; reusing it", out_dir)
         return GenerateReport(out_dir, truth_dir, **meta["counts"], seconds=time.perf_counter() - t0, reused=True)
+    if raw_present and not meta_path.exists() and not force:
+        raise FileExistsError(f"{out_dir} already holds raw files that `hm generate` did not write (the real Kaggle "
+                              "files?); choose another --out, or --force to overwrite them")
     if meta_path.exists():
         meta_path.unlink()  # the folder is being rewritten: never leave a stale marker
+    shutil.rmtree(out_dir / schema.IMAGES_DIR, ignore_errors=True)  # images of the previous world
     world, sim_seed = build_world(scale, seed, end_date, knobs)
     rows, target = simulate(world, int(sim_seed.generate_state(1)[0]), progress=progress)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -59,9 +59,10 @@ class Knobs:
     missing_desc_share: float = 0.0040
     inactive_customer_share: float = 0.007
 
-    def off(self, *names: str) -> Knobs:
-        """A copy with the named structures switched off (set to 0)."""
-        return dataclasses.replace(self, **{n: 0.0 for n in names})
+    @classmethod
+    def for_scale(cls, scale: str) -> Knobs:
+        """Defaults calibrated for a scale (docs/data.md): a smaller catalogue needs a flatter popularity."""
+        return dataclasses.replace(cls(), **SCALE_KNOBS.get(scale, {}))
 
     @classmethod
     def from_dict(cls, values: dict) -> Knobs:
@@ -70,3 +71,10 @@ class Knobs:
         if unknown:
             raise ValueError(f"unknown knob(s) {sorted(unknown)}; known: {sorted(names)}")
         return cls(**values)
+
+
+# Per-scale corrections of the defaults, found by calibrating against the real figures.
+SCALE_KNOBS: dict[str, dict[str, float]] = {
+    "small": {"repurchase": 0.03},
+    "full": {"popularity_tail": 1.1, "repurchase": 0.16},
+}

@@ -26,6 +26,7 @@ EXTRA_BASKETS = 0.15        # mean number of extra baskets in an active week
 BASKET_R = 0.45              # negative-binomial shape of basket sizes
 BASKET_MEAN_EXTRA = 1.9     # mean items beyond the first, times the customer's basket scale
 MAX_BASKET = 40
+EXTRA_COPY = 0.15           # chance that a multi-unit purchase has a third unit
 WEEKDAY = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 0.9])
 
 
@@ -101,7 +102,7 @@ def calibrate_rate(world: World, target_rows: float, rng: np.random.Generator) -
     w = np.arange(weeks)[None, :]
     alive = (pop.join_week[sample, None] <= w) & (w < pop.leave_week[sample, None])
     base = pop.activity[sample, None] * world.activity_curve[None, :weeks] * alive
-    items = world.expected_items()[sample, None] * (1 + world.knobs.quantity)
+    items = world.expected_items()[sample, None] * (1 + world.knobs.quantity * (1 + EXTRA_COPY))
 
     first = pop.first_week[sample]
     forced = (first >= 0)[:, None] & (w == first[:, None])
@@ -165,7 +166,7 @@ def simulate_week(world: World, w: int, history: sp.csr_matrix, rng: np.random.G
             nxt = _sample_rows(world.partners, prev, rng.random(idx.size))
             art[idx[available[nxt]]] = nxt[available[nxt]]
     # Quantities: repeated identical rows.
-    copies = 1 + (rng.random(cust.size) < knobs.quantity) * (1 + (rng.random(cust.size) < 0.15))
+    copies = 1 + (rng.random(cust.size) < knobs.quantity) * (1 + (rng.random(cust.size) < EXTRA_COPY))
     basket_of_item = np.repeat(np.arange(b_cust.size), size)
     take = np.repeat(np.arange(cust.size), copies)
     basket_of_item, cust, art = basket_of_item[take], cust[take], art[take]
