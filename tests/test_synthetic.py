@@ -259,3 +259,15 @@ def test_target_week_is_the_week_after_the_data(small, small_world: WorldDirs) -
     assert tw["t_dat"].min() == ds.end_date + dt.timedelta(days=1)
     assert tw["t_dat"].max() == ds.end_date + dt.timedelta(days=7)
     assert tw["customer_id"].is_in(ds.customers["customer_id"].implode()).all()
+
+
+def test_generate_never_overwrites_raw_files_it_did_not_write(tmp_path: Path) -> None:
+    from hm_lib.synthetic import generate
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in RAW_FILES:
+        (raw / name).write_text("real data\n")
+    with pytest.raises(FileExistsError, match="did not write"):
+        generate(raw, scale="tiny", images=False, progress=False)
+    assert (raw / schema.TRANSACTIONS_FILE).read_text() == "real data\n"
