@@ -66,14 +66,6 @@ class Config:
         changes["extra"] = extra
         return dataclasses.replace(self, **changes)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain, JSON-friendly view (for logs, reports and papermill parameters)."""
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = str(value) if isinstance(value, (Path, dt.date)) else value
-        return out
-
 
 def _coerce(name: str, value: Any, current: Any) -> Any:
     if name.endswith("_dir"):

@@ -36,8 +36,6 @@ PRODUCT_CODE_DIGITS = 7
 COLOUR_CODE_DIGITS = 2
 HEX_ID_LENGTH = 64
 SALES_CHANNELS = (1, 2)
-CLUB_STATUSES = ("ACTIVE", "PRE-CREATE", "LEFT CLUB")
-NEWS_FREQUENCIES = ("NONE", "Regularly", "Monthly", "None")
 
 K = 12  # predictions per customer, MAP@12
 

@@ -51,10 +51,11 @@ class World:
         """Expected items per active week of each customer."""
         return (1 + EXTRA_BASKETS) * (1 + BASKET_MEAN_EXTRA * self.pop.basket_scale)
 
-    def partner_share(self) -> np.ndarray:
-        """Share of each customer's items that are basket positions after the first."""
-        mean_size = 1 + BASKET_MEAN_EXTRA * self.pop.basket_scale
-        return self.knobs.basket_partner * (1 - 1 / mean_size)
+
+
+def partner_share(knobs: Knobs, basket_scale: np.ndarray) -> np.ndarray:
+    """Expected share of a customer's items drawn as partners (positions after the first, x the knob)."""
+    return knobs.basket_partner * (1 - 1 / (1 + BASKET_MEAN_EXTRA * basket_scale))
 
 
 def topic_choice(popularity: np.ndarray, affinity: np.ndarray) -> np.ndarray:

@@ -26,8 +26,8 @@ from hm_lib import schema
 from hm_lib.io import atomic_path, read_json, write_json, write_parquet
 from hm_lib.synthetic.calendar import Calendar
 from hm_lib.synthetic.knobs import Knobs
-from hm_lib.synthetic.simulate import (BASKET_MEAN_EXTRA, HISTORY_WEEKS, World, history_matrix,
-                                       topic_choice, weekly_purchases)
+from hm_lib.synthetic.simulate import (HISTORY_WEEKS, World, history_matrix, partner_share, topic_choice,
+                                       weekly_purchases)
 
 FORMAT_VERSION = 1
 
@@ -157,7 +157,7 @@ def choice_probabilities(truth: Truth, week: int, customers: np.ndarray, history
     if truth.knobs.basket_partner > 0:
         pa = (truth.partners @ sp.diags(available.astype(float))).tocsr()
         follow = np.asarray((pa.T @ m.T).T)
-        share = truth.knobs.basket_partner * (1 - 1 / (1 + BASKET_MEAN_EXTRA * truth.basket_scale[customers]))
+        share = partner_share(truth.knobs, truth.basket_scale[customers])
         m = m + share[:, None] * (follow - follow.sum(axis=1, keepdims=True) * m)
     return m
 
