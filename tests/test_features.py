@@ -1,0 +1,64 @@
+"""Feature families: one row per key, nothing read on or after the cut-off, hand-checked values."""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from hm_lib.features import article_features, customer_features, pair_features
+from hm_lib.features.common import EVENT_TIMESTAMP
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_data):
+    ds = tiny_data
+    cutoff = ds.end_date - dt.timedelta(days=6)
+    pairs = ds.transactions.filter(pl.col("t_dat") >= cutoff).select("customer", "article_id").unique().sort("customer")
+    return ds, cutoff, pairs
+
+
+def _future_noise(ds, cutoff: dt.date) -> pl.DataFrame:
+    """The transactions with every row on or after the cut-off replaced by different rows."""
+    after = ds.transactions.filter(pl.col("t_dat") >= cutoff)
+    noise = after.with_columns(pl.col("article_id").shuffle(seed=1), pl.col("price") * 3)
+    return pl.concat([ds.transactions.filter(pl.col("t_dat") < cutoff), noise, noise])
+
+
+def test_one_row_per_key_with_timestamp(setup) -> None:
+    ds, cutoff, pairs = setup
+    a = article_features(ds.transactions, ds.articles, cutoff)
+    c = customer_features(ds.transactions, ds.customers, ds.articles, cutoff)
+    p = pair_features(ds.transactions, ds.articles, pairs, cutoff)
+    assert a.height == ds.articles.height and a["article_id"].is_unique().all()
+    assert c.height == ds.customers.height and c["customer"].is_unique().all()
+    assert p.height == pairs.height
+    assert a[EVENT_TIMESTAMP].dt.date().unique().to_list() == [cutoff]
+
+
+def test_nothing_on_or_after_the_cutoff_is_read(setup) -> None:
+    ds, cutoff, pairs = setup
+    noisy = _future_noise(ds, cutoff)
+    assert article_features(noisy, ds.articles, cutoff).equals(article_features(ds.transactions, ds.articles, cutoff))
+    assert customer_features(noisy, ds.customers, ds.articles, cutoff).equals(
+        customer_features(ds.transactions, ds.customers, ds.articles, cutoff))
+    assert pair_features(noisy, ds.articles, pairs, cutoff).sort("customer", "article_id").equals(
+        pair_features(ds.transactions, ds.articles, pairs, cutoff).sort("customer", "article_id"))
+
+
+def test_values_against_a_hand_computed_customer(setup) -> None:
+    ds, cutoff, _ = setup
+    past = ds.transactions.filter(pl.col("t_dat") < cutoff)
+    cust = past["customer"].mode()[0]
+    mine = past.filter(pl.col("customer") == cust)
+    art = mine["article_id"].mode()[0]
+    row = pair_features(ds.transactions, ds.articles, pl.DataFrame({"customer": [cust], "article_id": [art]},
+                                                                     schema={"customer": pl.Int32, "article_id": pl.Int32}), cutoff)
+    assert row["x_article_count"][0] == mine.filter(pl.col("article_id") == art).height
+    last = mine.filter(pl.col("article_id") == art)["t_dat"].max()
+    assert row["x_article_days"][0] == (cutoff - last).days
+    c = customer_features(ds.transactions, ds.customers, ds.articles, cutoff).filter(pl.col("customer") == cust)
+    assert c["c_rows_all"][0] == mine.height
+    assert c["c_days_since_last"][0] == (cutoff - mine["t_dat"].max()).days
+    a = article_features(ds.transactions, ds.articles, cutoff).filter(pl.col("article_id") == art)
+    assert a["a_sales_7d"][0] == past.filter((pl.col("article_id") == art) & (pl.col("t_dat") >= cutoff - dt.timedelta(days=7))).height
