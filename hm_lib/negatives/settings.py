@@ -1,0 +1,59 @@
+"""The knobs of negative sampling and of the validation split, with defaults per data scale."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from hm_lib.config import SCALES
+
+
+@dataclass(frozen=True)
+class NegativeSettings:
+    """How the training pairs of the relevance model are drawn.
+
+    ``ratio`` negatives are requested per positive; ``same_day_share`` of them come from the
+    same-day strategy and the rest from the same-category strategy (per positive: the floor of
+    ``ratio * same_day_share``, plus one with probability equal to its fractional part).
+    An article's category is its ``category`` value, or its ``fallback_category`` value when fewer
+    than ``min_category_articles`` articles of that category sell in the window.
+    """
+
+    window_days: int = 28
+    ratio: int = 10
+    same_day_share: float = 0.5
+    category: str = "product_type_no"
+    fallback_category: str = "product_group_name"
+    min_category_articles: int = 20
+    top_up_rounds: int = 3  # redraws of the negatives lost to collisions, after the first draw
+    validation_share: float = 0.2  # share of customers whose last days are held out
+    validation_days: int = 7
+
+    def __post_init__(self) -> None:
+        checks = {
+            "window_days must be at least 1": self.window_days >= 1,
+            "ratio must be at least 0": self.ratio >= 0,
+            "same_day_share must lie in [0, 1]": 0.0 <= self.same_day_share <= 1.0,
+            "min_category_articles must be at least 1": self.min_category_articles >= 1,
+            "top_up_rounds must be at least 0": self.top_up_rounds >= 0,
+            "validation_share must lie in [0, 1]": 0.0 <= self.validation_share <= 1.0,
+            "validation_days must lie in [1, window_days)": 1 <= self.validation_days < self.window_days,
+        }
+        failed = [message for message, ok in checks.items() if not ok]
+        if failed:
+            raise ValueError(f"NegativeSettings: {'; '.join(failed)} ({self})")
+
+    @classmethod
+    def for_scale(cls, scale: str = "default", **overrides: Any) -> NegativeSettings:
+        """Defaults for a data scale, then ``overrides``."""
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+        return cls(**{**SCALE_DEFAULTS.get(scale, {}), **overrides})
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Per-scale changes of the defaults. None so far: lowering min_category_articles for the small worlds
+# (few articles per product type sell in four weeks) was tried and gave fewer negatives, not more.
+SCALE_DEFAULTS: dict[str, dict[str, Any]] = {}

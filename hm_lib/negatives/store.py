@@ -1,0 +1,84 @@
+"""The pairs of a cut-off, written once to {work_dir}/negatives/cutoff=YYYY-MM-DD/ and reused.
+
+``pairs.parquet`` holds the pairs, ``report.json`` the digest of what they were drawn from (the
+window's positives, the articles' categories, the cut-off, the settings, the seed) and the report.
+The report is written last, so a run killed midway is redone next time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from hm_lib.config import Config
+from hm_lib.data import Dataset
+from hm_lib.io import read_json, write_json, write_parquet
+from hm_lib.negatives.sampling import CATEGORY, DAY, NegativeReport, WindowInputs, draw_pairs, window_inputs
+from hm_lib.negatives.settings import NegativeSettings
+from hm_lib.schema import ARTICLE, CUSTOMER
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1  # bump when the draw changes, so stored pairs are redrawn
+PAIRS_FILE = "pairs.parquet"
+REPORT_FILE = "report.json"
+
+
+@dataclass(frozen=True)
+class NegativePairs:
+    """The pairs of one cut-off, their report, and the file they are stored in."""
+
+    pairs: pl.DataFrame
+    report: NegativeReport
+    path: Path
+
+
+def pairs_dir(work_dir: Path, cutoff: dt.date) -> Path:
+    """{work_dir}/negatives/cutoff=YYYY-MM-DD."""
+    return Path(work_dir) / "negatives" / f"cutoff={cutoff.isoformat()}"
+
+
+def inputs_digest(inputs: WindowInputs, cutoff: dt.date, settings: NegativeSettings, seed: int) -> str:
+    """A hash of everything the draw depends on (the positives are sorted, so their bytes are stable).
+
+    The validation settings are left out: the split is made when the pairs are read, not stored.
+    """
+    drawing = sorted((k, v) for k, v in settings.as_dict().items() if not k.startswith("validation_"))
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{FORMAT_VERSION}|{cutoff}|{seed}|{drawing}".encode())
+    for column in (CUSTOMER, ARTICLE, DAY):
+        h.update(inputs.positives[column].to_physical().to_numpy().tobytes())
+    h.update(inputs.categories[ARTICLE].to_numpy().tobytes())
+    h.update("\x1f".join(inputs.categories[CATEGORY].to_list()).encode())
+    return h.hexdigest()
+
+
+def build_pairs(cfg: Config, ds: Dataset, cutoff: dt.date, settings: NegativeSettings | None = None,
+                force: bool = False) -> NegativePairs:
+    """The pairs of the window before ``cutoff``: read back if drawn before from the same inputs."""
+    start = time.perf_counter()
+    settings = settings or NegativeSettings.for_scale(cfg.scale)
+    inputs = window_inputs(ds.transactions, ds.articles, cutoff, settings)
+    digest = inputs_digest(inputs, cutoff, settings, cfg.seed)
+    folder = pairs_dir(cfg.work_dir, cutoff)
+    path, report_path = folder / PAIRS_FILE, folder / REPORT_FILE
+    stored = read_json(report_path) if report_path.is_file() else None
+    if not force and stored is not None and stored.get("digest") == digest and path.is_file():
+        log.info("negatives: %s is up to date, reusing it", path)
+        pairs = pl.read_parquet(path)
+        report = NegativeReport.from_json(stored["report"], rebuilt=False)
+        return NegativePairs(pairs, dataclasses.replace(report, seconds=time.perf_counter() - start), path)
+    report_path.unlink(missing_ok=True)
+    pairs, report = draw_pairs(inputs, cutoff, settings, cfg.seed)
+    write_parquet(pairs, path)
+    report = dataclasses.replace(report, seconds=time.perf_counter() - start)
+    write_json({"format_version": FORMAT_VERSION, "digest": digest, "seed": cfg.seed,
+                "settings": settings.as_dict(), "report": report.to_json()}, report_path)
+    log.info("negatives: %d pairs written to %s in %.1f s", pairs.height, path, report.seconds)
+    return NegativePairs(pairs, report, path)
