@@ -39,9 +39,10 @@ def stages(notebook_dir: Path = NOTEBOOK_DIR) -> list[Stage]:
 
 
 def notebook_parameters(cfg: Config) -> dict:
+    """What every notebook's `parameters` cell receives; `overrides` carries the stage settings."""
     return {"data_dir": str(cfg.data_dir.resolve()), "work_dir": str(cfg.work_dir.resolve()),
-            "output_dir": str(cfg.output_dir.resolve()),
-            "scale": cfg.scale, "seed": cfg.seed, "validate": cfg.validate}
+            "output_dir": str(cfg.output_dir.resolve()), "scale": cfg.scale, "seed": cfg.seed,
+            "validate": cfg.validate, "overrides": dict(cfg.extra)}
 
 
 def _digest(*parts: bytes | str) -> str:

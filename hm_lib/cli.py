@@ -29,6 +29,13 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, got {text!r}") from None
 
 
+def _setting(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or "__" not in key:
+        raise SystemExit(f"hm run --set expects SECTION__FIELD=VALUE (e.g. negatives__ratio=5), got {text!r}")
+    return key, value
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from hm_lib.synthetic import generate
 
@@ -86,8 +93,9 @@ def cmd_oracle(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from hm_lib.chain import ChainError, run_chain
 
+    overrides = dict(_setting(text) for text in args.set)
     cfg = Config.for_scale(args.scale, data_dir=args.data, work_dir=args.work, output_dir=args.outputs,
-                           seed=args.seed, validate=args.validate)
+                           seed=args.seed, validate=args.validate, **overrides)
     try:
         run_chain(cfg, from_stage=args.from_stage, force=args.force)
     except ChainError as err:
@@ -154,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--validate", action="store_true", help="cut off 7 days early and write outputs/validation.json")
     r.add_argument("--from", dest="from_stage", default=None, help="start at this notebook (e.g. 02_candidates)")
     r.add_argument("--force", action="store_true", help="rerun stages even if up to date")
+    r.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
+                   help="override a stage setting, e.g. --set negatives__ratio=5 (repeatable)")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate-submission", help="check a submission file against the customers and articles")

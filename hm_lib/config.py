@@ -1,7 +1,10 @@
 """One typed configuration for the whole chain, with defaults per data scale.
 
 Notebook parameters and command-line options override it through :meth:`Config.replace`,
-which also converts strings (paths, dates) to their types.
+which also converts strings (paths, dates) to their types. Each stage has its own typed
+settings class with per-scale defaults (e.g. ``NegativeSettings.for_scale``);
+:meth:`Config.settings` builds it for the configured scale, applying overrides named
+``<section>__<field>`` (``hm run --set negatives__ratio=5``, or a notebook's ``overrides``).
 """
 from __future__ import annotations
 
@@ -9,9 +12,15 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 SCALES = ("tiny", "small", "default", "full")
+S = TypeVar("S")
+
+
+class StageSettings(Protocol[S]):
+    @classmethod
+    def for_scale(cls, scale: str, **overrides: Any) -> S: ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,21 @@ class Config:
     def truth_dir(self) -> Path:
         return self.work_dir / "synthetic_truth"
 
+    def settings(self, section: str, cls: type[StageSettings[S]]) -> S:
+        """The settings of one stage for this scale, with this config's `<section>__<field>` overrides."""
+        prefix = f"{section}__"
+        defaults = cls.for_scale(self.scale)
+        fields = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(defaults)}
+        overrides = {}
+        for key, value in self.extra.items():
+            if not key.startswith(prefix):
+                continue
+            name = key[len(prefix):]
+            if name not in fields:
+                raise ValueError(f"unknown setting {key!r}; {section} has {', '.join(fields)}")
+            overrides[name] = _coerce(name, value, fields[name])
+        return cls.for_scale(self.scale, **overrides)
+
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: Any) -> Config:
         """Defaults for a data scale, then ``overrides``."""
@@ -76,6 +100,8 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
     if isinstance(current, int) and not isinstance(value, bool):
         return int(value)
+    if isinstance(current, float):
+        return float(value)
     return value
 
 

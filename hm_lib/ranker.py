@@ -41,10 +41,11 @@ class RankerSettings:
     seed: int = 42
 
     @classmethod
-    def for_scale(cls, scale: str) -> RankerSettings:
-        return dataclasses.replace(cls(), **{"tiny": {"n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
-                                            "small": {"n_estimators": 200, "num_leaves": 31, "min_child_samples": 20},
-                                            }.get(scale, {}))
+    def for_scale(cls, scale: str = "default", **overrides: object) -> RankerSettings:
+        """Defaults for a data scale, then ``overrides``."""
+        per_scale = {"tiny": {"n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
+                     "small": {"n_estimators": 200, "num_leaves": 31, "min_child_samples": 20}}
+        return dataclasses.replace(cls(), **{**per_scale.get(scale, {}), **overrides})
 
 
 def label(candidates: pl.DataFrame, transactions: pl.DataFrame, cutoff: dt.date, days: int = 7) -> pl.DataFrame:

@@ -63,3 +63,16 @@ def test_bad_arguments_are_refused(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["oracle", "--week-start", "yesterday"])
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_run_set_overrides_reach_the_stage_settings() -> None:
+    from hm_lib.cli import _setting
+    from hm_lib.config import Config
+    from hm_lib.negatives import NegativeSettings
+
+    cfg = Config.for_scale("tiny", **dict([_setting("negatives__ratio=4")]))
+    assert cfg.settings("negatives", NegativeSettings).ratio == 4
+    with pytest.raises(SystemExit, match="SECTION__FIELD=VALUE"):
+        _setting("ratio=4")
+    with pytest.raises(ValueError, match="unknown setting"):
+        Config.for_scale("tiny", negatives__nope=1).settings("negatives", NegativeSettings)

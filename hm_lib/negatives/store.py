@@ -63,7 +63,7 @@ def build_pairs(cfg: Config, ds: Dataset, cutoff: dt.date, settings: NegativeSet
                 force: bool = False) -> NegativePairs:
     """The pairs of the window before ``cutoff``: read back if drawn before from the same inputs."""
     start = time.perf_counter()
-    settings = settings or NegativeSettings.for_scale(cfg.scale)
+    settings = settings or cfg.settings("negatives", NegativeSettings)
     inputs = window_inputs(ds.transactions, ds.articles, cutoff, settings)
     digest = inputs_digest(inputs, cutoff, settings, cfg.seed)
     folder = pairs_dir(cfg.work_dir, cutoff)
