@@ -155,3 +155,84 @@ def score(
         "customers_predicted": predicted.height,
         "coverage": covered / buyers.height if buyers.height else 0.0,
     }
+
+
+# Candidate generation (hm_lib.candidates): a wide frame customer, article_id, then <source>_score
+# and <source>_rank per source, a customer's rows in the union's order.
+_RANK_SUFFIX = "_rank"
+UNION = "union"
+
+
+def candidate_sources(candidates: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The sources of a candidates frame: the names of its ``<source>_rank`` columns, in order."""
+    names = candidates.collect_schema().names()
+    return [c.removesuffix(_RANK_SUFFIX) for c in names if c.endswith(_RANK_SUFFIX)]
+
+
+def _union_ranked(candidates: pl.DataFrame | pl.LazyFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """The truth customers' candidate rows, with the union's rank (row order within the customer)."""
+    return (
+        candidates.lazy()
+        .join(truth.lazy().select(CUSTOMER).unique(), on=CUSTOMER, how="semi")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over(CUSTOMER).alias(RANK))
+        .collect()
+    )
+
+
+def candidate_report(candidates: pl.DataFrame | pl.LazyFrame, truth: pl.DataFrame, k: int = K
+                     ) -> pl.DataFrame:
+    """How well each candidate source, and their union, covers the purchases of the truth week.
+
+    One row per source, then ``union``: ``customers`` served (given at least one candidate),
+    ``candidates_per_customer`` (its rows / every customer of ``candidates``), ``hits`` (truth
+    pairs proposed), ``recall`` (hits / truth pairs, pooled over the buyers), and ``map@k`` of
+    the source ranked alone by its own rank (the union: by its row order). ``truth`` holds the
+    (customer, article_id) pairs bought in the week.
+    """
+    truth = _pairs(truth)
+    sources = candidate_sources(candidates)
+    lf = candidates.lazy()
+    proposed = {s: pl.col(f"{s}{_RANK_SUFFIX}").is_not_null() for s in sources}
+    sizes = lf.select(
+        pl.col(CUSTOMER).n_unique().alias(f"{UNION}_customers"), pl.len().alias(f"{UNION}_rows"),
+        *(pl.col(CUSTOMER).filter(p).n_unique().alias(f"{s}_customers") for s, p in proposed.items()),
+        *(p.sum().alias(f"{s}_rows") for s, p in proposed.items()),
+    ).collect().row(0, named=True)
+    everyone = max(sizes[f"{UNION}_customers"], 1)
+    ranked = _union_ranked(candidates, truth)
+    rows = []
+    for name in [*sources, UNION]:
+        rank = pl.col(RANK) if name == UNION else pl.col(f"{name}{_RANK_SUFFIX}")
+        predictions = ranked.filter(rank.is_not_null()).select(CUSTOMER, ARTICLE, rank.alias(RANK))
+        recall = recall_at_k(predictions, truth)
+        rows.append({"source": name, "customers": sizes[f"{name}_customers"],
+                     "candidates_per_customer": sizes[f"{name}_rows"] / everyone,
+                     "hits": round(recall * truth.height), "recall": recall,
+                     f"map@{k}": map_at_k(predictions, truth, k)})
+    return pl.DataFrame(rows)
+
+
+def candidate_recall_curve(candidates: pl.DataFrame | pl.LazyFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """Recall of the union cut to each customer's first n candidates, for n = 1 .. the longest list.
+
+    Columns: n, candidates_per_customer (mean of min(n, list length) over every customer), recall.
+    """
+    truth = _pairs(truth)
+    lengths = candidates.lazy().group_by(CUSTOMER).len().collect()["len"]
+    longest = lengths.to_frame().select(pl.col("len").max()).item() or 0
+    found = _union_ranked(candidates, truth).join(truth, on=[CUSTOMER, ARTICLE], how="semi")[RANK]
+    steps = pl.DataFrame({"n": pl.Series(range(1, longest + 1), dtype=pl.Int32)})
+    hits = found.value_counts(name="hits").rename({RANK: "n"})
+    ends = lengths.cast(pl.Int32).value_counts(name="ends").rename({"len": "n"})
+    # min(n, length) summed over customers = sum over m <= n of the customers with length >= m
+    return steps.join(hits, on="n", how="left").join(ends, on="n", how="left").fill_null(0).sort("n").select(
+        "n",
+        (pl.col("ends").reverse().cum_sum().reverse().cum_sum() / max(lengths.len(), 1))
+        .alias("candidates_per_customer"),
+        (pl.col("hits").cum_sum() / max(truth.height, 1)).alias("recall"),
+    )
+
+
+def candidate_figures(report: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """A :func:`candidate_report` as {source: {figure: value}} (for validation.json)."""
+    return {row.pop("source"): row for row in report.to_dicts()}

@@ -1,0 +1,45 @@
+"""Every source, fitted on one Past, and their union for a set of customers."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from hm_lib.baselines import Customers, customer_frame
+from hm_lib.candidates.base import CandidateSource, union
+from hm_lib.candidates.cold_start import ColdStart
+from hm_lib.candidates.last_year import LastYear
+from hm_lib.candidates.past import Past
+from hm_lib.candidates.popular import Popular
+from hm_lib.candidates.repurchase import Repurchase
+from hm_lib.candidates.settings import CandidateSettings
+from hm_lib.candidates.similar import SimilarCustomers
+from hm_lib.candidates.together import BoughtTogether
+from hm_lib.schema import CUSTOMER
+
+# In the union's order of precedence (a tie in rank goes to the earlier source).
+SOURCES: dict[str, type[CandidateSource]] = {
+    cls.name: cls for cls in (Repurchase, BoughtTogether, SimilarCustomers, Popular, LastYear, ColdStart)
+}
+
+
+def fit_sources(past: Past, settings: CandidateSettings, names: Sequence[str] | None = None
+                ) -> list[CandidateSource]:
+    """The named sources (default: all, in :data:`SOURCES` order), fitted on ``past``."""
+    names = list(SOURCES) if names is None else list(names)
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown candidate source(s) {unknown}; choose from {', '.join(SOURCES)}")
+    return [SOURCES[name](settings).fit(past) for name in names]
+
+
+def propose(sources: Sequence[CandidateSource], customers: Customers, cap: int) -> pl.DataFrame:
+    """The union (:func:`~hm_lib.candidates.base.union`) of the fitted sources' rows for ``customers``."""
+    served = customer_frame(customers)[CUSTOMER]
+    return union({source.name: source.recommend(served) for source in sources}, cap)
+
+
+def generate_candidates(past: Past, customers: Customers, settings: CandidateSettings,
+                        names: Sequence[str] | None = None) -> pl.DataFrame:
+    """Fit the sources on ``past`` and return the capped union for ``customers``, in memory."""
+    return propose(fit_sources(past, settings, names), customers, settings.cap)

@@ -1,0 +1,76 @@
+"""The knobs of candidate generation, with defaults per data scale."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CandidateSettings:
+    """Windows (days before the cut-off), list lengths and the cap of every candidate source.
+
+    ``*_n`` is the most candidates a source proposes per customer; ``cap`` bounds their union.
+    """
+
+    cap: int = 100
+    # Bought last week by similar customers (hm_lib.candidates.similar).
+    similar_n: int = 40
+    similar_history_days: int = 365
+    similar_on: str = "product_code"      # or "article_id": the columns of the history vectors
+    similar_row_top: int = 50             # kept entries per history column of the vote matrix
+    # Last week's best-sellers and what is bought with them (hm_lib.candidates.popular).
+    popular_n: int = 24
+    popular_partners: int = 12
+    # Bought together with the customer's own recent purchases (hm_lib.candidates.together).
+    together_n: int = 24
+    together_seed_days: int = 91
+    together_half_life_days: float = 30.0
+    cooccurrence_days: int = 91           # sales counted for the bought-together statistics
+    cooccurrence_window_days: int = 7     # two purchases of one customer this close are "together"
+    cooccurrence_top: int = 20            # partners kept per article
+    # Popular at the same time last year, mapped to what is on sale now (hm_lib.candidates.last_year).
+    last_year_n: int = 24
+    last_year_weeks: int = 1
+    last_year_weeks_back: int = 52        # 52: the same weekdays a year before the cut-off
+    on_sale_days: int = 14
+    # The customer's own recent purchases (hm_lib.candidates.repurchase).
+    repurchase_n: int = 24
+    repurchase_days: int = 182
+    repurchase_half_life_days: float = 14.0
+    # Cold start: best-sellers of the customer's age band (hm_lib.candidates.cold_start).
+    cold_start_n: int = 24
+    cold_start_days: int = 14
+    age_band_years: int = 5
+
+    def __post_init__(self) -> None:
+        if self.similar_on not in ("product_code", "article_id"):
+            raise ValueError(f"similar_on must be 'product_code' or 'article_id', not {self.similar_on!r}")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (int, float)) and value <= 0:
+                raise ValueError(f"CandidateSettings.{f.name} must be positive, got {value}")
+
+    @classmethod
+    def for_scale(cls, scale: str = "default", **overrides: Any) -> CandidateSettings:
+        """Defaults for a data scale (tiny, small, default, full), then ``overrides``."""
+        if scale not in SCALE_DEFAULTS:
+            raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALE_DEFAULTS)}")
+        return cls(**{**SCALE_DEFAULTS[scale], **overrides})
+
+    def replace(self, **changes: Any) -> CandidateSettings:
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# A smaller catalogue needs shorter lists: tiny has 300 articles, small 1,500.
+SCALE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "tiny": {"cap": 30, "similar_n": 12, "popular_n": 12, "popular_partners": 4, "together_n": 8,
+             "last_year_n": 8, "repurchase_n": 8, "cold_start_n": 12, "age_band_years": 10},
+    "small": {"cap": 60, "similar_n": 24, "popular_n": 16, "popular_partners": 8, "together_n": 16,
+              "last_year_n": 16, "repurchase_n": 16, "cold_start_n": 16},
+    "default": {},
+    "full": {},
+}

@@ -1,0 +1,115 @@
+"""Candidates on disk, one parquet file per customer shard, resumable.
+
+Layout: ``{work_dir}/candidates/cutoff=YYYY-MM-DD/part-NNNN.parquet`` (shard NNNN holds the
+NNNN-th block of ``shard_customers`` customers, in customer order) and ``manifest.json``, which
+records what the parts were made from: cut-off, settings, sources, shard size, a digest of the
+customers served and of the sales before the cut-off. Parts are written atomically; a rerun with
+the same manifest keeps the finished parts and computes only the missing ones, a different one
+starts over.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from tqdm.auto import tqdm
+
+from hm_lib.baselines import Customers, customer_frame
+from hm_lib.candidates.generate import SOURCES, fit_sources, propose
+from hm_lib.candidates.past import Past
+from hm_lib.candidates.settings import CandidateSettings
+from hm_lib.io import read_json, write_json, write_parquet
+from hm_lib.schema import ARTICLE, CUSTOMER
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class WrittenCandidates:
+    """Where the candidates of a cut-off are, and what this call did."""
+
+    path: Path
+    shards: int
+    written: int  # shards computed by this call
+    reused: int   # shards found finished
+    customers: int
+    rows: int
+    seconds: float
+
+
+def candidates_dir(work_dir: str | Path, cutoff: dt.date) -> Path:
+    return Path(work_dir) / "candidates" / f"cutoff={cutoff.isoformat()}"
+
+
+def part_path(folder: Path, shard: int) -> Path:
+    return folder / f"part-{shard:04d}.parquet"
+
+
+def _digest(values: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()[:32]
+
+
+def _manifest(past: Past, served: pl.Series, settings: CandidateSettings, names: list[str],
+              shard_customers: int) -> dict[str, Any]:
+    sales = past.transactions.select("t_dat", CUSTOMER, ARTICLE).hash_rows(seed=0).to_numpy()
+    return {
+        "format_version": FORMAT_VERSION, "cutoff": past.cutoff.isoformat(), "sources": names,
+        "settings": settings.as_dict(), "shard_customers": shard_customers,
+        "shards": -(-served.len() // shard_customers), "customers": served.len(),
+        "customers_digest": _digest(served.to_numpy()),
+        "sales_digest": f"{past.transactions.height}:{int(sales.sum(dtype=np.uint64))}",
+    }
+
+
+def write_candidates(past: Past, customers: Customers, settings: CandidateSettings, work_dir: str | Path,
+                     shard_customers: int, names: Sequence[str] | None = None, progress: bool = True
+                     ) -> WrittenCandidates:
+    """Generate and write the candidates of ``customers`` for ``past.cutoff``, shard by shard.
+
+    Memory is bounded by one shard's candidates plus the fitted sources; the sources are fitted
+    only when a shard is missing.
+    """
+    start = time.perf_counter()
+    served = customer_frame(customers)[CUSTOMER].sort()
+    if served.is_empty():
+        raise ValueError("no customers to generate candidates for")
+    if shard_customers <= 0:
+        raise ValueError(f"shard_customers must be positive, got {shard_customers}")
+    names = list(SOURCES) if names is None else list(names)
+    folder = candidates_dir(work_dir, past.cutoff)
+    manifest = _manifest(past, served, settings, names, shard_customers)
+    if not (folder / MANIFEST).is_file() or read_json(folder / MANIFEST) != manifest:
+        for stale in [*folder.glob("part-*.parquet"), folder / MANIFEST]:
+            stale.unlink(missing_ok=True)
+        write_json(manifest, folder / MANIFEST)
+    missing = [i for i in range(manifest["shards"]) if not part_path(folder, i).is_file()]
+    sources = fit_sources(past, settings, names) if missing else []
+    for shard in tqdm(missing, desc=f"candidates {past.cutoff}", unit="shard", disable=not progress):
+        block = served.slice(shard * shard_customers, shard_customers)
+        write_parquet(propose(sources, block, settings.cap), part_path(folder, shard))
+    rows = read_candidates(work_dir, past.cutoff).select(pl.len()).collect().item()
+    return WrittenCandidates(path=folder, shards=manifest["shards"], written=len(missing),
+                             reused=manifest["shards"] - len(missing), customers=served.len(), rows=rows,
+                             seconds=time.perf_counter() - start)
+
+
+def read_candidates(work_dir: str | Path, cutoff: dt.date) -> pl.LazyFrame:
+    """The candidates written for ``cutoff`` (all shards, in customer order), as a lazy frame."""
+    folder = candidates_dir(work_dir, cutoff)
+    if not (folder / MANIFEST).is_file():
+        raise FileNotFoundError(f"no candidates for the cut-off {cutoff} in {folder}: "
+                                "run write_candidates first")
+    shards = read_json(folder / MANIFEST)["shards"]
+    missing = [i for i in range(shards) if not part_path(folder, i).is_file()]
+    if missing:
+        raise FileNotFoundError(f"the candidates in {folder} are incomplete ({len(missing)} of {shards} "
+                                "shards missing): rerun write_candidates, which computes only the missing ones")
+    return pl.scan_parquet([part_path(folder, i) for i in range(shards)])
