@@ -30,7 +30,7 @@ KEYS = (schema.CUSTOMER, schema.ARTICLE)
 
 @dataclass(frozen=True)
 class RankerSettings:
-    train_weeks: int = 2             # past weeks of labelled candidates to train on
+    train_weeks: int = 4             # past weeks of labelled candidates to train on (before the early-stopping week)
     n_estimators: int = 400
     learning_rate: float = 0.05
     num_leaves: int = 63
@@ -43,8 +43,8 @@ class RankerSettings:
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: object) -> RankerSettings:
         """Defaults for a data scale, then ``overrides``."""
-        per_scale = {"tiny": {"n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
-                     "small": {"n_estimators": 200, "num_leaves": 31, "min_child_samples": 20}}
+        per_scale = {"tiny": {"train_weeks": 2, "n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
+                     "small": {"train_weeks": 2, "n_estimators": 200, "num_leaves": 31, "min_child_samples": 20}}
         return dataclasses.replace(cls(), **{**per_scale.get(scale, {}), **overrides})
 
 
@@ -56,14 +56,28 @@ def label(candidates: pl.DataFrame, transactions: pl.DataFrame, cutoff: dt.date,
             .with_columns(pl.col(LABEL).fill_null(0)).collect())
 
 
-def assemble(transactions: pl.DataFrame, customers: pl.DataFrame, articles: pl.DataFrame, cutoff: dt.date,
+@dataclass(frozen=True)
+class FeatureTables:
+    """The per-entity feature tables of one cut-off (computed once, joined to every shard)."""
+
+    cutoff: dt.date
+    articles: pl.DataFrame
+    customers: pl.DataFrame
+
+    @classmethod
+    def build(cls, transactions: pl.DataFrame, customers: pl.DataFrame, articles: pl.DataFrame,
+              cutoff: dt.date) -> FeatureTables:
+        return cls(cutoff, article_features(transactions, articles, cutoff),
+                   customer_features(transactions, customers, articles, cutoff))
+
+
+def assemble(transactions: pl.DataFrame, articles: pl.DataFrame, tables: FeatureTables,
              candidates: pl.DataFrame) -> pl.DataFrame:
-    """Candidates (with their source columns) joined with every feature family at `cutoff`, sorted by customer."""
-    art = article_features(transactions, articles, cutoff).drop(EVENT_TIMESTAMP)
-    cust = customer_features(transactions, customers, articles, cutoff).drop(EVENT_TIMESTAMP)
-    pairs = pair_features(transactions, articles, candidates.select(*KEYS), cutoff)
+    """Candidates (with their source columns) joined with every feature family, sorted by customer."""
+    pairs = pair_features(transactions, articles, candidates.select(*KEYS), tables.cutoff)
     return (candidates.lazy().join(pairs.lazy(), on=list(KEYS), how="left")
-            .join(art.lazy(), on=schema.ARTICLE, how="left").join(cust.lazy(), on=schema.CUSTOMER, how="left")
+            .join(tables.articles.lazy().drop(EVENT_TIMESTAMP), on=schema.ARTICLE, how="left")
+            .join(tables.customers.lazy().drop(EVENT_TIMESTAMP), on=schema.CUSTOMER, how="left")
             .sort(schema.CUSTOMER, schema.ARTICLE).collect())
 
 
@@ -100,7 +114,7 @@ def fit(train: pl.DataFrame, valid: pl.DataFrame | None, settings: RankerSetting
                            random_state=settings.seed, deterministic=True, force_row_wise=True, n_jobs=2, verbose=-1)
     fit_args: dict = {"group": _groups(train), "categorical_feature": cats}
     if valid is not None and not (valid := with_positives(valid)).is_empty():
-        fit_args |= {"eval_set": [(_pandas(valid, cols), valid[LABEL].to_numpy())], "eval_group": [_groups(valid)],
+        fit_args |= {"eval_X": (_pandas(valid, cols),), "eval_y": (valid[LABEL].to_numpy(),), "eval_group": [_groups(valid)],
                      "eval_at": [schema.K], "eval_metric": "map",
                      "callbacks": [lgb.early_stopping(settings.early_stopping_rounds, verbose=False)]}
     model.fit(_pandas(train, cols), train[LABEL].to_numpy(), **fit_args)

@@ -22,3 +22,13 @@ def score_chart(table: pl.DataFrame, metric: str = "map@12") -> Figure:
     ax.set(title=f"{metric.upper()} on the held-out week", xlabel=metric)
     fig.tight_layout()
     return fig
+
+
+def importance_chart(importance: pl.DataFrame, top: int = 25) -> Figure:
+    """The `top` features by gain (frame feature, gain)."""
+    t = importance.head(top).reverse()
+    fig, ax = plt.subplots(figsize=(7, 0.3 * t.height + 1))
+    ax.barh(t["feature"].to_list(), t["gain"].to_list(), color="tab:green")
+    ax.set(title="Ranker feature importance", xlabel="gain")
+    fig.tight_layout()
+    return fig
