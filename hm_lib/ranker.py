@@ -39,6 +39,8 @@ class RankerSettings:
     colsample_bytree: float = 0.8
     early_stopping_rounds: int = 30
     seed: int = 42
+    rank_shard_customers: int = 50_000   # customers whose candidates are featurised and scored at once
+    max_week_buyers: int = 40_000        # buyers sampled per training week (bounds memory at full scale)
 
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: object) -> RankerSettings:
@@ -86,7 +88,8 @@ def feature_columns(frame: pl.DataFrame) -> list[str]:
 
 
 def _pandas(frame: pl.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame.select(columns).to_pandas()
+    """Feature columns for LightGBM, floats as float32 (half the memory of float64)."""
+    return frame.select(pl.col(c).cast(pl.Float32) if frame.schema[c] == pl.Float64 else pl.col(c) for c in columns).to_pandas()
 
 
 def _groups(frame: pl.DataFrame) -> np.ndarray:

@@ -38,11 +38,20 @@ class RankingRun:
 
 
 def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: CandidateSettings) -> pl.DataFrame:
-    """Features and labels of the candidates of the week's buyers at `cutoff`."""
+    """Features and labels of the candidates of the week's buyers at `cutoff`.
+
+    At most `max_week_buyers` buyers (a seeded sample); only those with a purchased article among
+    their candidates are kept, since the others carry no ranking signal.
+    """
+    limit = cfg.settings("ranker", ranker.RankerSettings).max_week_buyers
     buyers = week_truth(ds.transactions, cutoff, 7).select(schema.CUSTOMER).unique().sort(schema.CUSTOMER)
+    if buyers.height > limit:
+        buyers = buyers.sample(limit, seed=cfg.seed).sort(schema.CUSTOMER)
     candidates = generate_candidates(Past.from_dataset(ds, cutoff), buyers, settings)
+    labelled = ranker.label(candidates, ds.transactions, cutoff)
+    positive = ranker.with_positives(labelled)
     tables = ranker.FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
-    return ranker.label(ranker.assemble(ds.transactions, ds.articles, tables, candidates), ds.transactions, cutoff)
+    return ranker.assemble(ds.transactions, ds.articles, tables, positive)
 
 
 def feature_dir(cfg: Config, cutoff: dt.date) -> Path:
@@ -68,15 +77,16 @@ def train(cfg: Config, ds: Dataset, cutoff: dt.date) -> tuple[lgb.LGBMRanker, in
 
 
 def predict(cfg: Config, ds: Dataset, model: lgb.LGBMRanker, cutoff: dt.date) -> pl.DataFrame:
-    """The k best candidates of every customer at `cutoff`, computed shard by shard."""
+    """The k best candidates of every customer at `cutoff`, computed shard by shard (bounded memory)."""
     settings = cfg.settings("candidates", CandidateSettings)
+    step = cfg.settings("ranker", ranker.RankerSettings).rank_shard_customers
     written = write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers)
     tables = ranker.FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
     write_feature_tables(cfg, tables)
     candidates = read_candidates(cfg.work_dir, cutoff)
     parts = []
-    for lo in tqdm(range(0, ds.customers.height, cfg.shard_customers), desc="ranking shards"):
-        shard = candidates.filter(pl.col(schema.CUSTOMER).is_between(lo, lo + cfg.shard_customers - 1)).collect()
+    for lo in tqdm(range(0, ds.customers.height, step), desc="ranking shards"):
+        shard = candidates.filter(pl.col(schema.CUSTOMER).is_between(lo, lo + step - 1)).collect()
         parts.append(ranker.rank(model, ranker.assemble(ds.transactions, ds.articles, tables, shard), cfg.k))
     log.info("ranked %d customers' candidates (%d shards)", ds.customers.height, written.shards)
     return pl.concat(parts)
