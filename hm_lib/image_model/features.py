@@ -1,0 +1,66 @@
+"""The two cached feature tables of a catalogue: head outputs (the frozen part's feature maps, input of
+the trainable tail) and pooled backbone features (input of the frozen variants)."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from hm_lib.image_model.backbone import BackboneSplit, preprocess, weights_digest
+from hm_lib.image_model.cache import FeatureTable, cached_features, config_digest
+from hm_lib.image_model.images import ImageSource, log_placeholders
+from hm_lib.image_model.settings import ImageModelSettings
+
+log = logging.getLogger(__name__)
+
+PREDICT_BATCH = 128
+
+
+@dataclass(frozen=True)
+class ArticleFeatures:
+    """Head feature maps and pooled features of the same articles (positions of ``article_ids``)."""
+
+    article_ids: np.ndarray
+    maps: FeatureTable
+    pooled: FeatureTable
+
+    @property
+    def status(self) -> np.ndarray:
+        return self.maps.status
+
+
+def run_in_batches(model: keras.Model, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
+    """``model(x)`` in inference mode, ``batch`` rows at a time, as float32 numpy."""
+    return np.concatenate([keras.ops.convert_to_numpy(model(x[lo:lo + batch], training=False))
+                           for lo in range(0, len(x), batch)]).astype(np.float32)
+
+
+def article_features(split: BackboneSplit, settings: ImageModelSettings, source: ImageSource,
+                     article_ids: np.ndarray, cache_root: Path) -> ArticleFeatures:
+    """Cached head maps and pooled features of ``article_ids`` (computed for new or changed photos)."""
+    states = source.states(article_ids)
+    key = {"backbone": settings.backbone, "image_size": list(settings.image_size), "decoder": settings.decoder,
+           "cut": split.cut_layer, "head_weights": weights_digest(split.head)}
+    maps_dir = cache_root / f"maps-{config_digest(key)}"
+
+    def compute_maps(positions: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for pos, images, status in source.read(article_ids[positions]):
+            yield positions[pos], run_in_batches(split.head, preprocess(images)), status
+
+    shape = tuple(int(d) for d in split.head.output.shape[1:])
+    maps = cached_features(maps_dir, article_ids, states, shape, compute_maps, "head")
+    log_placeholders(maps.status, f"{article_ids.size} articles")
+
+    def compute_pooled(positions: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for lo in range(0, positions.size, 1024):
+            pos = positions[lo:lo + 1024]
+            yield pos, run_in_batches(split.tail, maps.take(pos).astype(np.float32)), maps.status[pos]
+
+    pooled_key = {**key, "tail_weights": weights_digest(split.tail)}
+    pooled = cached_features(cache_root / f"pooled-{config_digest(pooled_key)}", article_ids, states,
+                             (int(split.tail.output.shape[-1]),), compute_pooled, "pooled")
+    return ArticleFeatures(np.asarray(article_ids), maps, pooled)

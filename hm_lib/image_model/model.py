@@ -1,0 +1,165 @@
+"""The two-tower relevance model (Keras 3, backend-agnostic).
+
+Customer tower: a customer embedding of size k plus embeddings of customer attributes. Item tower:
+an article-id embedding, article-attribute embeddings and, for the image variants, the image branch
+(backbone tail -> average pool -> standardise -> Dense(150, relu) calibration), concatenated and
+projected by Dense(k + 1) (vector and bias). Score: dot product plus customer, article and global
+biases; a logit for sigmoid binary cross-entropy.
+
+The item tower runs once per *distinct* article of a batch: inputs carry the batch's distinct
+articles (``article``, ``image``) and, per interaction, the row of its article (``slot``). The tail's
+batch normalisation stays in inference mode, so a row's output does not depend on which other rows
+share its batch, and deduplication gives exactly the per-interaction scores.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from hm_lib.image_model.settings import VARIANTS
+
+CALIBRATED = ("frozen_calibrated", "end_to_end")
+
+
+@keras.saving.register_keras_serializable(package="hm_image_model")
+class RelevanceModel(keras.Model):
+    """Scores (customer, article) pairs; inputs: customer (B,), slot (B,), article (U,), image (U, ...)."""
+
+    def __init__(self, variant: str, n_customers: int, n_articles: int, customer_cards: list[int],
+                 article_cards: list[int], k: int = 32, id_dim: int = 32, calibration_units: int = 150,
+                 image_dim: int = 0, l2: float = 1e-6, image_dropout: float = 0.0,
+                 tail: keras.Model | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        if (variant == "end_to_end") != (tail is not None):
+            raise ValueError("the end_to_end variant, and only it, takes the backbone's tail")
+        self.variant, self.k, self.l2 = variant, k, l2
+        self.n_customers, self.n_articles = n_customers, n_articles
+        self.customer_cards, self.article_cards = list(customer_cards), list(article_cards)
+        self.id_dim, self.calibration_units, self.image_dim = id_dim, calibration_units, image_dim
+        self.image_dropout = image_dropout
+        reg = keras.regularizers.L2(l2) if l2 else None
+        self.customer_embedding = layers.Embedding(n_customers, k, embeddings_regularizer=reg,
+                                                   name="customer_embedding")
+        self.customer_bias = layers.Embedding(n_customers, 1, embeddings_initializer="zeros",
+                                              name="customer_bias")
+        self.customer_attributes = [layers.Embedding(c, k, name=f"customer_attribute_{i}")
+                                    for i, c in enumerate(self.customer_cards)]
+        self.article_embedding = layers.Embedding(n_articles, id_dim, embeddings_regularizer=reg,
+                                                  name="article_embedding")
+        self.article_attributes = [layers.Embedding(c, id_dim, name=f"article_attribute_{i}")
+                                   for i, c in enumerate(self.article_cards)]
+        self.tail = tail
+        self.dropout = layers.Dropout(image_dropout, name="image_dropout")
+        self.calibration = (layers.Dense(calibration_units, activation="relu", name="calibration")
+                            if variant in CALIBRATED else None)
+        self.item_dense = layers.Dense(k + 1, name="item_vector")
+        self.global_bias = self.add_weight(shape=(), initializer="zeros", name="global_bias")
+        # Lookup tables (not trained): attribute codes per customer and article, image feature statistics.
+        self.customer_codes = self._table("customer_codes", (n_customers, len(self.customer_cards)), "int32")
+        self.article_codes = self._table("article_codes", (n_articles, len(self.article_cards)), "int32")
+        self.image_mean = self._table("image_mean", (image_dim,), "float32")
+        self.image_scale = self._table("image_scale", (image_dim,), "float32", "ones")
+
+    def _table(self, name: str, shape: tuple[int, ...], dtype: str,
+               init: str = "zeros") -> keras.Variable | None:
+        if not all(shape):
+            return None
+        return self.add_weight(shape=shape, dtype=dtype, initializer=init, trainable=False, name=name)
+
+    def set_tables(self, customer_codes: np.ndarray, article_codes: np.ndarray,
+                   image_mean: np.ndarray | None = None, image_std: np.ndarray | None = None) -> None:
+        """Fill the lookup tables: attribute codes and the statistics that standardise image features."""
+        if self.customer_codes is not None:
+            self.customer_codes.assign(customer_codes.astype("int32"))
+        if self.article_codes is not None:
+            self.article_codes.assign(article_codes.astype("int32"))
+        if self.image_mean is not None and image_mean is not None and image_std is not None:
+            self.image_mean.assign(image_mean.astype("float32"))
+            self.image_scale.assign((1.0 / np.maximum(image_std, 1e-6)).astype("float32"))
+
+    def image_embedding(self, image: Any, training: bool = False) -> Any:
+        """The image branch: (U, ...) backbone input -> (U, calibration units) (standardised pooled if none)."""
+        x = ops.cast(image, "float32")
+        if self.tail is not None:
+            x = self.tail(x, training=False)  # batch normalisation keeps its statistics
+        x = self.dropout((x - self.image_mean) * self.image_scale, training=training)
+        return self.calibration(x) if self.calibration is not None else x
+
+    def item_vectors(self, article: Any, image: Any = None, training: bool = False) -> Any:
+        """(U, k + 1): each article's vector and, last, its bias."""
+        parts = [self.article_embedding(article)]
+        if self.article_attributes:
+            codes = ops.take(self.article_codes, article, axis=0)
+            parts.append(sum(emb(codes[:, i]) for i, emb in enumerate(self.article_attributes)))
+        if self.variant != "no_image":
+            parts.append(self.image_embedding(image, training))
+        return self.item_dense(ops.concatenate(parts, axis=-1))
+
+    def customer_vectors(self, customer: Any) -> Any:
+        """(B, k + 1): each customer's vector and, last, their bias."""
+        vec = self.customer_embedding(customer)
+        if self.customer_attributes:
+            codes = ops.take(self.customer_codes, customer, axis=0)
+            vec = vec + sum(emb(codes[:, i]) for i, emb in enumerate(self.customer_attributes))
+        return ops.concatenate([vec, self.customer_bias(customer)], axis=-1)
+
+    def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
+        items = self.item_vectors(inputs["article"], inputs.get("image"), training)
+        items = ops.take(items, inputs["slot"], axis=0)
+        return pair_logits(self.customer_vectors(inputs["customer"]), items, self.global_bias)[:, None]
+
+    def dummy_inputs(self) -> dict[str, Any]:
+        """One-row inputs that build every layer (loading a saved model calls the model on them)."""
+        inputs = {name: np.zeros(1, dtype="int32") for name in ("customer", "slot", "article")}
+        if self.variant != "no_image":
+            shape = self.tail.input.shape[1:] if self.tail is not None else (self.image_dim,)
+            inputs["image"] = np.zeros((1, *shape), dtype="float32")
+        return inputs
+
+    def get_build_config(self) -> dict[str, Any]:
+        return {"dummy_inputs": True}
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        self(self.dummy_inputs())
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(variant=self.variant, n_customers=self.n_customers, n_articles=self.n_articles,
+                      customer_cards=self.customer_cards, article_cards=self.article_cards, k=self.k,
+                      id_dim=self.id_dim, calibration_units=self.calibration_units, image_dim=self.image_dim,
+                      l2=self.l2, image_dropout=self.image_dropout,
+                      tail=None if self.tail is None else keras.saving.serialize_keras_object(self.tail))
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RelevanceModel:
+        config = dict(config)
+        if config.get("tail") is not None:
+            config["tail"] = keras.saving.deserialize_keras_object(config["tail"])
+        return cls(**config)
+
+
+def pair_logits(customers: Any, items: Any, global_bias: Any) -> Any:
+    """Logits of aligned (customer, item) rows of :meth:`customer_vectors` and :meth:`item_vectors`."""
+    return (ops.sum(customers[:, :-1] * items[:, :-1], axis=-1) + customers[:, -1] + items[:, -1]
+            + global_bias)
+
+
+def copy_shared_weights(source: keras.Model, target: keras.Model) -> int:
+    """Copy every weight whose path (below the model's name) and shape match; returns how many."""
+    def key(path: str) -> str:
+        return path.split("/", 1)[-1]
+
+    found = {key(w.path): w for w in source.weights}
+    copied = 0
+    for w in target.weights:
+        src = found.get(key(w.path))
+        if src is not None and tuple(src.shape) == tuple(w.shape):
+            w.assign(src)
+            copied += 1
+    return copied

@@ -1,0 +1,105 @@
+"""Scores and embeddings from a trained model: item vectors once per article, customer vectors per shard.
+
+:func:`score_pairs` computes the item tower once for every distinct article of the frame (in chunks),
+then walks the pairs in shards of ``score_shard`` rows, so memory grows with the number of articles,
+not of pairs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import polars as pl
+
+from hm_lib.image_model.cache import FeatureTable
+from hm_lib.image_model.model import RelevanceModel
+from hm_lib.image_model.settings import ImageModelSettings
+from hm_lib.image_model.tables import article_positions
+from hm_lib.schema import ARTICLE, CUSTOMER, SCORE
+
+ITEM_CHUNK = 1024
+CUSTOMER_CHUNK = 65_536
+
+
+@dataclass
+class ImageRelevanceModel:
+    """A trained :class:`RelevanceModel` with its article ids (positions) and cached image input."""
+
+    model: RelevanceModel
+    settings: ImageModelSettings
+    article_ids: np.ndarray          # position -> article_id, sorted
+    image: FeatureTable | None       # the image branch's input per article position (None: no_image)
+
+    @property
+    def variant(self) -> str:
+        return self.model.variant
+
+    def positions(self, article_ids: np.ndarray | pl.Series) -> np.ndarray:
+        return article_positions(self.article_ids, article_ids)
+
+    def _inputs(self, positions: np.ndarray) -> dict[str, np.ndarray]:
+        inputs = {"article": positions.astype(np.int32)}
+        if self.image is not None:
+            inputs["image"] = self.image.take(positions)
+        return inputs
+
+    def item_table(self, positions: np.ndarray) -> np.ndarray:
+        """(n, k + 1) float32 item vectors and biases of article positions."""
+        chunks = (positions[lo:lo + ITEM_CHUNK] for lo in range(0, positions.size, ITEM_CHUNK))
+        out = [keras.ops.convert_to_numpy(self.model.item_vectors(**self._inputs(c))) for c in chunks]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.k + 1), np.float32)
+
+    def customer_table(self, customers: np.ndarray) -> np.ndarray:
+        """(n, k + 1) float32 customer vectors and biases."""
+        if customers.size and (customers.min() < 0 or customers.max() >= self.model.n_customers):
+            raise ValueError(f"customer indexes outside 0..{self.model.n_customers - 1}")
+        out = [keras.ops.convert_to_numpy(self.model.customer_vectors(customers[lo:lo + CUSTOMER_CHUNK]))
+               for lo in range(0, customers.size, CUSTOMER_CHUNK)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.k + 1), np.float32)
+
+    def image_embeddings(self, positions: np.ndarray) -> np.ndarray:
+        """(n, d) float32 output of the image branch (calibration layer, or standardised pooled features)."""
+        if self.image is None:
+            raise ValueError("the no_image variant has no image embedding")
+        chunks = (positions[lo:lo + ITEM_CHUNK] for lo in range(0, positions.size, ITEM_CHUNK))
+        out = [keras.ops.convert_to_numpy(self.model.image_embedding(self.image.take(c))) for c in chunks]
+        return np.concatenate(out).astype(np.float32)
+
+    @property
+    def global_bias(self) -> float:
+        return float(self.model.global_bias.numpy())
+
+
+def logits(customers: np.ndarray, items: np.ndarray, global_bias: float) -> np.ndarray:
+    """Row-wise logits of aligned customer and item tables (same formula as the model's)."""
+    return (np.einsum("ij,ij->i", customers[:, :-1], items[:, :-1]) + customers[:, -1] + items[:, -1]
+            + np.float32(global_bias)).astype(np.float32)
+
+
+def score_pairs(model: ImageRelevanceModel, pairs: pl.DataFrame, shard: int | None = None) -> pl.Series:
+    """Relevance logit of each (customer, article_id) row of ``pairs``, in row order (Float32 "score")."""
+    shard = shard or model.settings.score_shard
+    positions = model.positions(pairs[ARTICLE])
+    unique, slot = np.unique(positions, return_inverse=True)
+    items = model.item_table(unique)
+    customers = pairs[CUSTOMER].to_numpy().astype(np.int32)
+    scores = np.empty(pairs.height, dtype=np.float32)
+    bias = model.global_bias
+    for lo in range(0, pairs.height, shard):
+        cs = customers[lo:lo + shard]
+        uniq_c, c_slot = np.unique(cs, return_inverse=True)
+        scores[lo:lo + shard] = logits(model.customer_table(uniq_c)[c_slot], items[slot[lo:lo + shard]], bias)
+    return pl.Series(SCORE, scores, dtype=pl.Float32)
+
+
+def embedding_frame(article_ids: np.ndarray, embeddings: np.ndarray) -> pl.DataFrame:
+    """article_id and its embedding as a Float32 list column ``embedding``."""
+    return pl.DataFrame({ARTICLE: pl.Series(article_ids, dtype=pl.Int32),
+                         "embedding": pl.Series(list(embeddings), dtype=pl.List(pl.Float32))})
+
+
+def image_embedding_frame(model: ImageRelevanceModel, article_ids: np.ndarray | None = None) -> pl.DataFrame:
+    """Image embeddings (:meth:`ImageRelevanceModel.image_embeddings`) of articles, every one by default."""
+    ids = model.article_ids if article_ids is None else np.asarray(article_ids)
+    return embedding_frame(ids, model.image_embeddings(model.positions(ids)))

@@ -1,0 +1,139 @@
+"""The knobs of the image relevance model, with defaults per data scale.
+
+Defaults follow Elsayed, Brinkmeyer and Schmidt-Thieme (2022) where a 2-core CPU allows: ResNet50
+without its top, trainable from layer index 126 (inside conv4), Dense(150, relu) calibration, two
+phases (image network frozen, then fine-tuned). The input resolution, the epochs and the size of
+the backbone's pretraining are the choices that keep the default-scale stage within 10 minutes on
+that CPU (measured in docs/benchmarks.md, "Image relevance model").
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hm_lib.config import SCALES
+
+# The paper's ablation: ids and attributes only; frozen pooled backbone features; frozen features
+# through the calibration layer; calibration and the backbone's tail trained end to end.
+VARIANTS = ("no_image", "frozen_pooled", "frozen_calibrated", "end_to_end")
+IMAGE_VARIANTS = VARIANTS[1:]
+BACKBONES = ("resnet50", "small")
+DECODERS = ("pil", "tf")
+ARTICLE_ATTRIBUTES = ("product_type_no", "graphical_appearance_no", "colour_group_code",
+                      "perceived_colour_master_id", "department_no", "index_code", "garment_group_no",
+                      "section_no")
+CUSTOMER_ATTRIBUTES = ("age", "club_member_status", "fashion_news_frequency", "FN", "Active")
+PRETRAIN_TARGETS = ("product_type_no", "colour_group_code", "graphical_appearance_no")
+
+
+@dataclass(frozen=True)
+class ImageModelSettings:
+    """Backbone, input, towers, training, pretraining and evaluation of the image relevance model.
+
+    ``weights``: "auto" (ImageNet when its file is already in the Keras cache, else pretraining on
+    the catalogue's own images), "imagenet" (the cached file, or a download when
+    ``allow_download``), "pretrain", "random", or the path of a weights file for the backbone.
+    ``trainable_from``: the backbone's first trainable layer, by index or name; earlier layers are
+    frozen, and the output of the last residual block before it is computed once per article and
+    cached. ``image_size`` is (width, height).
+    """
+
+    backbone: str = "resnet50"
+    image_size: tuple[int, int] = (64, 96)
+    trainable_from: int | str = 126
+    weights: str = "auto"
+    allow_download: bool = False
+    decoder: str = "pil"
+    decode_workers: int = 4
+    # Towers.
+    k: int = 32
+    id_dim: int = 32
+    calibration_units: int = 150
+    article_attributes: tuple[str, ...] = ARTICLE_ATTRIBUTES
+    customer_attributes: tuple[str, ...] = ("age",)
+    l2: float = 1e-6
+    image_dropout: float = 0.5        # on the standardised pooled image features, while training
+    # Training: phase 1 (image network frozen) and phase 2 (backbone tail fine-tuned).
+    variant: str = "end_to_end"       # the model the stage saves, scores and embeds with
+    variants: tuple[str, ...] = VARIANTS  # the ablation the stage trains and evaluates
+    epochs_frozen: int = 2
+    epochs_finetune: int = 1
+    batch_size: int = 2048
+    lr: float = 2e-3
+    lr_finetune: float = 5e-5         # the paper's end-to-end rate
+    group_articles: int = 128         # phase 2: at most this many distinct articles per batch
+    valid_pairs: int = 200_000        # cap on the validation pairs scored after each epoch
+    # Backbone pretraining on catalogue attributes (when no ImageNet weights).
+    pretrain_targets: tuple[str, ...] = PRETRAIN_TARGETS
+    pretrain_images: int = 4_000
+    pretrain_epochs: int = 2
+    pretrain_batch: int = 64
+    pretrain_lr: float = 1e-3
+    # Evaluation (the paper's protocol) and outputs.
+    eval_negatives: int = 100
+    eval_customers: int = 20_000
+    score_shard: int = 1_000_000
+    cache_dir: Path | None = None     # None: {work_dir}/cache/image_model
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        checks = {
+            f"backbone must be one of {BACKBONES}": self.backbone in BACKBONES,
+            f"variant must be one of {VARIANTS}": self.variant in VARIANTS,
+            f"variants must be a subset of {VARIANTS}": set(self.variants) <= set(VARIANTS),
+            f"decoder must be one of {DECODERS}": self.decoder in DECODERS,
+            "image_size must be (width, height), each at least 32": len(self.image_size) == 2
+            and min(self.image_size) >= 32,
+            "epochs and batch sizes must be positive": min(self.epochs_frozen, self.batch_size,
+                                                           self.pretrain_batch, self.group_articles) > 0,
+            f"customer_attributes must be among {CUSTOMER_ATTRIBUTES}": set(self.customer_attributes)
+            <= set(CUSTOMER_ATTRIBUTES),
+        }
+        failed = [message for message, ok in checks.items() if not ok]
+        if failed:
+            raise ValueError(f"ImageModelSettings: {'; '.join(failed)}")
+
+    @classmethod
+    def for_scale(cls, scale: str = "default", **overrides: Any) -> ImageModelSettings:
+        """Defaults for a data scale, then ``overrides``."""
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+        return cls.from_dict({**SCALE_DEFAULTS.get(scale, {}), **overrides})
+
+    def replace(self, **changes: Any) -> ImageModelSettings:
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly view (tuples become lists, the cache path a string)."""
+        out = dataclasses.asdict(self)
+        out["cache_dir"] = None if self.cache_dir is None else str(self.cache_dir)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ImageModelSettings:
+        """Inverse of :meth:`as_dict` (lists back to tuples); unknown keys raise."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - fields
+        if unknown:
+            raise ValueError(f"unknown image model setting(s) {sorted(unknown)}")
+        typed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        if typed.get("cache_dir") is not None:
+            typed["cache_dir"] = Path(typed["cache_dir"])
+        return cls(**typed)
+
+
+# Tiny: a small ResNet-like stack at 32x48 trains in seconds (tests). Small and default: ResNet50 at
+# 64x96 (the photos are 128x192), the choice measured in docs/benchmarks.md. Full: meant for a GPU.
+SCALE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "tiny": {"backbone": "small", "image_size": (32, 48), "trainable_from": "conv4_block1_1_conv", "k": 16,
+             "id_dim": 16, "calibration_units": 32, "epochs_frozen": 2, "batch_size": 256, "group_articles": 64,
+             "pretrain_images": 300, "pretrain_epochs": 1, "pretrain_batch": 32, "eval_negatives": 20,
+             "eval_customers": 500,
+             "decode_workers": 2},
+    "small": {"batch_size": 1024, "pretrain_images": 1_500},
+    "default": {},
+    "full": {"image_size": (96, 144), "epochs_frozen": 4, "epochs_finetune": 2, "batch_size": 8192,
+             "pretrain_images": 30_000, "pretrain_epochs": 4, "pretrain_batch": 128, "group_articles": 512},
+}

@@ -1,0 +1,194 @@
+"""The image stage of the chain: backbone, cached features, the ablation, the saved model and embeddings.
+
+:func:`run_image_stage` is what notebooks/04_image_model.ipynb calls. It resolves the backbone's
+weights (ImageNet from disk, or pretraining on the catalogue's photos), caches the frozen part's
+features, trains and evaluates every variant of ``settings.variants`` (end_to_end continues from
+frozen_calibrated: the paper's frozen warm-up phase), saves the ``settings.variant`` model, writes
+the article image embeddings and, on a synthetic world, probes the features for the hidden style.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import polars as pl
+
+from hm_lib.config import Config
+from hm_lib.data import Dataset
+from hm_lib.image_model.backbone import (BackboneSplit, WeightsChoice, build_backbone, resolve_weights,
+                                         split_backbone)
+from hm_lib.image_model.evaluate import evaluate, sample_eval_set
+from hm_lib.image_model.features import ArticleFeatures, article_features
+from hm_lib.image_model.images import ImageSource, placeholder_counts
+from hm_lib.image_model.persist import save_model
+from hm_lib.image_model.pretrain import pretrained_weights
+from hm_lib.image_model.probe import linear_probe
+from hm_lib.image_model.model import CALIBRATED
+from hm_lib.image_model.scoring import ImageRelevanceModel, embedding_frame
+from hm_lib.image_model.settings import VARIANTS, ImageModelSettings
+from hm_lib.image_model.tables import ModelTables, model_tables
+from hm_lib.image_model.train import FitResult, image_table, train_variant
+from hm_lib.io import write_json, write_parquet
+from hm_lib.schema import ARTICLE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImageStageResult:
+    """What the stage produced; ``model`` is the ``settings.variant`` model."""
+
+    settings: ImageModelSettings
+    model: ImageRelevanceModel
+    models: dict[str, ImageRelevanceModel]
+    ablation: pl.DataFrame        # variant, auc, hr@10, ndcg@10, customers, train_seconds
+    history: pl.DataFrame         # variant, phase, epoch, loss, auc, val_loss, val_auc, seconds
+    weights: dict[str, Any]       # kind, note, pretraining report
+    placeholders: dict[str, int]  # photos read, missing, corrupt
+    style_probe: pl.DataFrame | None
+    tables: ModelTables
+    features: ArticleFeatures | None  # the cached head maps and pooled features
+    backbone: BackboneSplit | None    # the backbone with its starting weights, as cached
+    timings: dict[str, float] = field(default_factory=dict)
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    log.info("image model: %s ...", step)
+    yield
+    timings[step] = time.perf_counter() - start
+    log.info("image model: %s done in %.1f s", step, timings[step])
+
+
+def cache_root(cfg: Config, settings: ImageModelSettings) -> Path:
+    if settings.cache_dir is not None:
+        return Path(settings.cache_dir)
+    return cfg.work_dir / "cache" / "image_model"
+
+
+def prepare_backbone(settings: ImageModelSettings, ds: Dataset, source: ImageSource, root: Path
+                     ) -> tuple[BackboneSplit, dict[str, Any]]:
+    """The backbone with its starting weights (pretrained here when ImageNet is not at hand), split."""
+    choice = resolve_weights(settings)
+    info: dict[str, Any] = {"kind": choice.kind, "note": choice.note, "pretraining": None}
+    if choice.kind == "pretrain":
+        path, info["pretraining"] = pretrained_weights(settings, ds.articles, source, root)
+        choice = WeightsChoice("file", path, f"pretrained on the catalogue's photos: {path}")
+    keras.utils.set_random_seed(settings.seed)
+    split = split_backbone(build_backbone(settings, choice), settings.trainable_from)
+    log.info("image model: %s cut after %s (cached once per article); %d layers with weights train in its tail",
+             split.backbone.name, split.cut_layer, len(split.trainable_tail_layers))
+    return split, info
+
+
+def clone_tail(tail: keras.Model) -> keras.Model:
+    """A copy of the backbone's tail (trainable flags kept) that fine-tuning may change."""
+    copy = keras.models.clone_model(tail)
+    copy.set_weights(tail.get_weights())
+    return copy
+
+
+def style_probe(cfg: Config, ds: Dataset, tables: ModelTables, features: ArticleFeatures,
+                embeddings: dict[str, np.ndarray]) -> pl.DataFrame | None:
+    """Linear-probe accuracy of the hidden style from pooled features and from variants' image embeddings."""
+    from hm_lib.pipeline import has_truth
+    from hm_lib.synthetic import load_truth
+
+    if not has_truth(cfg, ds):
+        return None
+    truth = load_truth(cfg.truth_dir)
+    style = pl.DataFrame({ARTICLE: truth.article_ids.astype(np.int32), "style": truth.style})
+    arts = (pl.DataFrame({ARTICLE: tables.article_ids.astype(np.int32)})
+            .join(style, on=ARTICLE, how="left", maintain_order="left")
+            .join(ds.articles.select(ARTICLE, "product_code"), on=ARTICLE, how="left", maintain_order="left"))
+    labels, groups = arts["style"].to_numpy(), arts["product_code"].to_numpy()
+    every = np.arange(tables.n_articles)
+    rows = [{"features": "pooled backbone features (frozen)", **linear_probe(
+        features.pooled.take(every).astype(np.float32), labels, groups, seed=cfg.seed)}]
+    for variant, emb in embeddings.items():
+        if variant in CALIBRATED:
+            rows.append({"features": f"{variant}: calibration layer output",
+                         **linear_probe(emb, labels, groups, seed=cfg.seed)})
+    return pl.DataFrame(rows)
+
+
+def _order(settings: ImageModelSettings) -> list[str]:
+    wanted = set(settings.variants) | {settings.variant}
+    return [v for v in VARIANTS if v in wanted]
+
+
+def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_valid: pl.DataFrame,
+                    settings: ImageModelSettings | None = None, verbose: int = 0) -> ImageStageResult:
+    """Train, evaluate and save the image relevance model and its ablation (see the module docstring).
+
+    ``pairs_train`` / ``pairs_valid``: customer Int32, article_id Int32, label Int8 (other columns ignored).
+    Outputs go to {output_dir}/image_model/; the feature cache to ``settings.cache_dir``.
+    """
+    settings = settings or ImageModelSettings.for_scale(cfg.scale, seed=cfg.seed)
+    out_dir, root = cfg.output_dir / "image_model", cache_root(cfg, settings)
+    timings: dict[str, float] = {}
+    variants = _order(settings)
+    with _timed(timings, "tables"):
+        tables = model_tables(ds.articles, ds.customers, settings.article_attributes,
+                              settings.customer_attributes)
+        universe = np.unique(np.concatenate([pairs_train[ARTICLE].to_numpy(),
+                                             pairs_valid[ARTICLE].to_numpy()]))
+        eval_set = sample_eval_set(pairs_valid, ds.transactions, universe, settings.eval_negatives,
+                                   settings.eval_customers, settings.seed)
+    split, features, weights = None, None, {"kind": None, "note": "no image variant", "pretraining": None}
+    if any(v != "no_image" for v in variants):
+        source = ImageSource(cfg.data_dir, settings.image_size, settings.decode_workers, settings.decoder)
+        with _timed(timings, "backbone weights"):
+            split, weights = prepare_backbone(settings, ds, source, root)
+        with _timed(timings, "feature cache"):
+            features = article_features(split, settings, source, tables.article_ids, root)
+    fits: dict[str, FitResult] = {}
+    models: dict[str, ImageRelevanceModel] = {}
+    rows = []
+    for variant in variants:
+        with _timed(timings, f"train {variant}"):
+            fits[variant] = train_variant(variant, settings, tables, pairs_train, pairs_valid, features,
+                                          tail=clone_tail(split.tail) if variant == "end_to_end" else None,
+                                          warm_start=fits.get("frozen_calibrated"), verbose=verbose)
+        models[variant] = ImageRelevanceModel(fits[variant].model, settings, tables.article_ids,
+                                              image_table(variant, features))
+        with _timed(timings, f"evaluate {variant}"):
+            rows.append({"variant": variant, **evaluate(models[variant], eval_set),
+                         "train_seconds": fits[variant].seconds})
+        log.info("image model: %s: %s", variant,
+                 {k: round(v, 4) for k, v in rows[-1].items() if k != "variant"})
+    ablation = pl.DataFrame(rows)
+    history = pl.DataFrame([row for v in variants for row in fits[v].history])
+    model = models[settings.variant]
+    paths = {"model": out_dir / "model", "ablation": out_dir / "ablation.parquet",
+             "history": out_dir / "history.parquet", "summary": out_dir / "summary.json"}
+    with _timed(timings, "image embeddings"):
+        every = np.arange(tables.n_articles)
+        embeddings = {v: models[v].image_embeddings(every) for v in variants
+                      if v in CALIBRATED or (v == settings.variant and v != "no_image")}
+    with _timed(timings, "save"):
+        save_model(model, paths["model"], cfg.data_dir, split if model.variant != "no_image" else None, root)
+        write_parquet(ablation, paths["ablation"])
+        write_parquet(history, paths["history"])
+        if model.variant != "no_image":
+            paths["embeddings"] = write_parquet(embedding_frame(tables.article_ids, embeddings[model.variant]),
+                                                out_dir / "article_image_embeddings.parquet")
+    probe = None
+    if features is not None:
+        with _timed(timings, "style probe"):
+            probe = style_probe(cfg, ds, tables, features, embeddings)
+    placeholders = placeholder_counts(features.status) if features is not None else {}
+    write_json({"settings": settings.as_dict(), "weights": weights, "placeholders": placeholders,
+                "ablation": ablation.to_dicts(), "style_probe": None if probe is None else probe.to_dicts(),
+                "timings": timings}, paths["summary"])
+    return ImageStageResult(settings, model, models, ablation, history, weights, placeholders, probe, tables,
+                            features, split, timings, paths)

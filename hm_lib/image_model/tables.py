@@ -1,0 +1,79 @@
+"""Integer codes of articles and customers for the model: article positions and attribute codes.
+
+Code 0 means unknown (a null value); the others are the dense rank of the value, so a cardinality is
+the largest code plus one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from hm_lib.schema import ARTICLE, CUSTOMER
+
+AGE_MIN, AGE_MAX, AGE_BIN = 16, 99, 5
+
+
+def _dense_codes(column: pl.Expr) -> pl.Expr:
+    return column.rank("dense").fill_null(0).cast(pl.Int32)
+
+
+def _age_bucket(age: pl.Expr) -> pl.Expr:
+    return ((age.clip(AGE_MIN, AGE_MAX) - AGE_MIN) // AGE_BIN + 1).fill_null(0).cast(pl.Int32)
+
+
+def _codes(frame: pl.DataFrame, exprs: list[pl.Expr], n: int) -> tuple[np.ndarray, list[int]]:
+    if not exprs:
+        return np.zeros((n, 0), dtype=np.int32), []
+    codes = frame.select(exprs).to_numpy().astype(np.int32)
+    return codes, [int(c) + 1 for c in codes.max(axis=0)]
+
+
+@dataclass(frozen=True)
+class ModelTables:
+    """Article positions (``article_ids`` sorted) and the attribute codes of articles and customers."""
+
+    article_ids: np.ndarray
+    article_codes: np.ndarray
+    article_cards: list[int]
+    customer_codes: np.ndarray
+    customer_cards: list[int]
+
+    @property
+    def n_articles(self) -> int:
+        return int(self.article_ids.size)
+
+    @property
+    def n_customers(self) -> int:
+        return int(self.customer_codes.shape[0])
+
+    def positions(self, article_ids: np.ndarray | pl.Series) -> np.ndarray:
+        """Positions of article ids; unknown ids raise."""
+        return article_positions(self.article_ids, article_ids)
+
+
+def article_positions(known: np.ndarray, article_ids: np.ndarray | pl.Series) -> np.ndarray:
+    """Positions in the sorted ``known`` ids; raises ValueError naming unknown ids."""
+    ids = np.asarray(article_ids, dtype=np.int64)
+    pos = np.clip(np.searchsorted(known, ids), 0, max(known.size - 1, 0))
+    bad = known[pos] != ids if known.size else np.ones(ids.size, dtype=bool)
+    if bad.any():
+        raise ValueError(f"{int(bad.sum())} pairs have article ids the model does not know, "
+                         f"e.g. {ids[bad][:3]}")
+    return pos.astype(np.int32)
+
+
+def model_tables(articles: pl.DataFrame, customers: pl.DataFrame, article_attributes: tuple[str, ...],
+                 customer_attributes: tuple[str, ...]) -> ModelTables:
+    """Codes of every article (sorted by id) and of every customer (by ``customer`` index 0..n-1)."""
+    arts = articles.sort(ARTICLE)
+    exprs = [_dense_codes(pl.col(c)) for c in article_attributes]
+    article_codes, article_cards = _codes(arts, exprs, arts.height)
+    custs = customers.sort(CUSTOMER)
+    if custs.height and not (custs[CUSTOMER].to_numpy() == np.arange(custs.height)).all():
+        raise ValueError("customers must be indexed 0..n-1 by their `customer` column")
+    exprs = [_age_bucket(pl.col(c)) if c == "age" else _dense_codes(pl.col(c)) for c in customer_attributes]
+    customer_codes, customer_cards = _codes(custs, exprs, custs.height)
+    return ModelTables(arts[ARTICLE].to_numpy().astype(np.int64), article_codes, article_cards,
+                       customer_codes, customer_cards)

@@ -1,0 +1,164 @@
+"""Training the relevance model on labelled pairs, in the paper's two phases.
+
+Phase 1 ("frozen"): the image network is frozen, so its pooled features are read from the cache and
+only the towers and the calibration layer train (this is the frozen variants' whole training).
+Phase 2 ("finetune", end_to_end only): the phase-1 model's weights are copied into a model that
+runs the backbone's trainable tail on the cached head features, and everything trains together at
+a lower learning rate, on batches grouped by article.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+import polars as pl
+
+from hm_lib.image_model.cache import FeatureTable
+from hm_lib.image_model.data import PairBatches
+from hm_lib.image_model.features import ArticleFeatures
+from hm_lib.image_model.model import RelevanceModel, copy_shared_weights
+from hm_lib.image_model.settings import ImageModelSettings
+from hm_lib.image_model.tables import ModelTables
+from hm_lib.schema import ARTICLE, CUSTOMER
+
+log = logging.getLogger(__name__)
+LABEL = "label"
+STATS_ROWS = 8192
+
+
+@dataclass
+class FitResult:
+    """A trained model and its history per epoch (variant, phase, epoch, loss, auc, val_*, seconds)."""
+
+    variant: str
+    model: RelevanceModel
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def image_table(variant: str, features: ArticleFeatures | None) -> FeatureTable | None:
+    """The cached input of a variant's image branch: none, pooled features, or the head's feature maps."""
+    if variant == "no_image":
+        return None
+    if features is None:
+        raise ValueError(f"variant {variant!r} needs image features")
+    return features.maps if variant == "end_to_end" else features.pooled
+
+
+def pooled_stats(pooled: FeatureTable) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the pooled features over the catalogue (chunked)."""
+    n = pooled.rows.size
+    total = np.zeros(pooled.shape, dtype=np.float64)
+    squares = np.zeros(pooled.shape, dtype=np.float64)
+    for lo in range(0, n, STATS_ROWS):
+        x = pooled.take(np.arange(lo, min(n, lo + STATS_ROWS))).astype(np.float64)
+        total += x.sum(axis=0)
+        squares += (x * x).sum(axis=0)
+    mean = total / max(n, 1)
+    return mean, np.sqrt(np.maximum(squares / max(n, 1) - mean * mean, 0.0))
+
+
+def build_model(variant: str, settings: ImageModelSettings, tables: ModelTables,
+                features: ArticleFeatures | None = None, tail: keras.Model | None = None) -> RelevanceModel:
+    """An untrained model of ``variant`` with its lookup tables filled."""
+    image_dim = 0 if variant == "no_image" or features is None else features.pooled.shape[-1]
+    model = RelevanceModel(variant, tables.n_customers, tables.n_articles, tables.customer_cards,
+                           tables.article_cards, k=settings.k, id_dim=settings.id_dim,
+                           calibration_units=settings.calibration_units, image_dim=image_dim, l2=settings.l2,
+                           image_dropout=settings.image_dropout,
+                           tail=tail if variant == "end_to_end" else None, name=f"relevance_{variant}")
+    model(model.dummy_inputs())  # create every weight now, so that weights can be copied in
+    stats = pooled_stats(features.pooled) if image_dim else (None, None)
+    model.set_tables(tables.customer_codes, tables.article_codes, *stats)
+    return model
+
+
+def pair_arrays(pairs: pl.DataFrame, tables: ModelTables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(customer indexes, article positions, labels) of a pairs frame."""
+    customers = pairs[CUSTOMER].to_numpy().astype(np.int32)
+    if customers.size and (customers.min() < 0 or customers.max() >= tables.n_customers):
+        raise ValueError(f"pairs hold customer indexes outside 0..{tables.n_customers - 1}")
+    return customers, tables.positions(pairs[ARTICLE]), pairs[LABEL].to_numpy().astype(np.float32)
+
+
+def batches(pairs: pl.DataFrame, tables: ModelTables, image: FeatureTable | None, settings: ImageModelSettings,
+            grouped: bool, shuffle: bool, seed: int) -> PairBatches:
+    customers, articles, labels = pair_arrays(pairs, tables)
+    return PairBatches(customers, articles, labels, image, settings.batch_size,
+                       group_articles=settings.group_articles if grouped else None, shuffle=shuffle, seed=seed)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Records each epoch's metrics and time, and logs them."""
+
+    def __init__(self, variant: str, phase: str, epochs: int, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.variant, self.phase, self.epochs, self.rows = variant, phase, epochs, rows
+        self.start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        row = {"variant": self.variant, "phase": self.phase, "epoch": epoch + 1,
+               **{k: float(v) for k, v in (logs or {}).items()}, "seconds": time.perf_counter() - self.start}
+        self.rows.append(row)
+        log.info("image model: %s, %s phase, epoch %d/%d: loss %.4f, val_loss %.4f, val_auc %.4f (%.0f s)",
+                 self.variant, self.phase, epoch + 1, self.epochs, row.get("loss", np.nan),
+                 row.get("val_loss", np.nan), row.get("val_auc", np.nan), row["seconds"])
+
+
+def fit_phase(model: RelevanceModel, train: PairBatches, valid: PairBatches, epochs: int, lr: float,
+              phase: str, history: list[dict[str, Any]], verbose: int = 0) -> None:
+    # padded rows have weight 0: average over the real rows, so short (grouped) batches count fully
+    loss = keras.losses.BinaryCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss,
+                  weighted_metrics=[keras.metrics.AUC(from_logits=True, name="auc")])
+    model.fit(train, validation_data=valid, epochs=epochs, verbose=verbose,
+              callbacks=[EpochLog(model.variant, phase, epochs, history)])
+
+
+def valid_sample(pairs: pl.DataFrame, settings: ImageModelSettings) -> pl.DataFrame:
+    if pairs.height <= settings.valid_pairs:
+        return pairs
+    return pairs.sample(settings.valid_pairs, seed=settings.seed)
+
+
+def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTables, pairs_train: pl.DataFrame,
+                  pairs_valid: pl.DataFrame, features: ArticleFeatures | None = None,
+                  tail: keras.Model | None = None, warm_start: FitResult | None = None,
+                  verbose: int = 0) -> FitResult:
+    """Train one variant; end_to_end continues from ``warm_start`` (a frozen_calibrated fit) or trains one.
+
+    ``FitResult.seconds`` of end_to_end counts both phases.
+    """
+    valid = valid_sample(pairs_valid, settings)
+    if variant == "end_to_end":
+        if tail is None:
+            raise ValueError("end_to_end needs the backbone's tail")
+        first = warm_start or train_variant("frozen_calibrated", settings, tables, pairs_train, pairs_valid,
+                                            features, verbose=verbose)
+        start = time.perf_counter()
+        keras.utils.set_random_seed(settings.seed)
+        model = build_model(variant, settings, tables, features, tail)
+        if copy_shared_weights(first.model, model) != len(first.model.weights):
+            raise RuntimeError("phase 2 must start from every weight of phase 1")
+        history = [{**row, "variant": variant} for row in first.history]
+        maps = image_table(variant, features)
+        fit_phase(model, batches(pairs_train, tables, maps, settings, True, True, settings.seed),
+                  batches(valid, tables, maps, settings, True, False, settings.seed),
+                  settings.epochs_finetune, settings.lr_finetune, "finetune", history, verbose)
+        return FitResult(variant, model, history, first.seconds + time.perf_counter() - start)
+    start = time.perf_counter()
+    keras.utils.set_random_seed(settings.seed)
+    model = build_model(variant, settings, tables, features)
+    image = image_table(variant, features)
+    history: list[dict[str, Any]] = []
+    fit_phase(model, batches(pairs_train, tables, image, settings, False, True, settings.seed),
+              batches(valid, tables, image, settings, False, False, settings.seed),
+              settings.epochs_frozen, settings.lr, "frozen", history, verbose)
+    return FitResult(variant, model, history, time.perf_counter() - start)
