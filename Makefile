@@ -37,5 +37,10 @@ validate: data
 test: venv
 	$(VENV)/bin/pytest -q
 
+# The Streamlit demo on http://127.0.0.1:8501 (writes its feature store and artefacts first).
+.PHONY: demo
+demo: data
+	$(HM) demo --data $(DATA) --scale $(SCALE)
+
 clean-outputs:
 	rm -rf outputs/notebooks outputs/*.csv outputs/*.csv.gz outputs/*.json

@@ -8,6 +8,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -118,6 +119,54 @@ def cmd_validate_submission(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serving(args: argparse.Namespace):
+    """Config and data of `hm features` and `hm demo`; Feast's info logging only with -v."""
+    from hm_lib.data import load
+
+    if not args.verbose:
+        logging.getLogger("feast").setLevel(logging.WARNING)
+    cfg = Config.for_scale(args.scale, data_dir=args.data, work_dir=args.work, validate=args.validate,
+                           cutoff=args.cutoff)
+    return cfg, load(cfg.data_dir, cfg.processed_dir)
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from hm_lib import feature_store
+    from hm_lib.pipeline import cutoff_for
+
+    cfg, ds = _serving(args)
+    cutoff = cutoff_for(cfg, ds)
+    if args.action == "materialize":
+        try:
+            feature_store.materialize(cfg, cutoff)
+        except FileNotFoundError as err:
+            print(f"hm features materialize: {err}", file=sys.stderr)
+            return 1
+        print(f"{feature_store.store_dir(cfg.work_dir)}: online store loaded with the features of the cut-off "
+              f"{cutoff}")
+    else:
+        feature_store.apply(cfg, ds, cutoff)
+        days = ", ".join(str(day) for day in feature_store.cutoffs(cfg, cutoff))
+        print(f"{feature_store.store_dir(cfg.work_dir)}: feature tables of the cut-offs {days} registered; "
+              f"next: hm features materialize")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hm_lib import feature_store
+    from hm_lib.pipeline import cutoff_for
+
+    cfg, ds = _serving(args)
+    # Without --cutoff or --validate: the latest predictions on disk (see prepare_demo).
+    folder = feature_store.prepare_demo(cfg, ds, cutoff_for(cfg, ds) if args.cutoff or args.validate else None)
+    if args.prepare_only:
+        print(f"demo artefacts in {folder}")
+        return 0
+    print(f"serving the demo on http://127.0.0.1:{args.port} (Ctrl+C stops it)", flush=True)
+    command = feature_store.demo_command(args.port)
+    os.execve(command[0], command, {**os.environ, feature_store.DEMO_ENV: str(folder.resolve())})  # never returns
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hm", description="hm-fashion-recsys: H&M fashion recommendations (MAP@12)")
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -165,6 +214,26 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
                    help="override a stage setting, e.g. --set negatives__ratio=5 (repeatable)")
     r.set_defaults(func=cmd_run)
+
+    def serving_args(sp: argparse.ArgumentParser) -> None:
+        data_args(sp)
+        sp.add_argument("--scale", choices=SCALES, default="default")
+        sp.add_argument("--validate", action="store_true",
+                        help="the validation cut-off (7 days before the data ends)")
+        sp.add_argument("--cutoff", type=_date, default=None, help="this cut-off instead (YYYY-MM-DD)")
+
+    f = sub.add_parser("features", help="the Feast feature store: apply (write the tables, register), materialize")
+    f.add_argument("action", choices=("apply", "materialize"),
+                   help="apply: the feature tables of the cut-off and its training weeks into the offline store, "
+                        "then register them; materialize: the cut-off's features into the online store")
+    serving_args(f)
+    f.set_defaults(func=cmd_features)
+
+    d = sub.add_parser("demo", help="the Streamlit demo on 127.0.0.1 (writes its feature store and artefacts first)")
+    serving_args(d)
+    d.add_argument("--port", type=int, default=8501)
+    d.add_argument("--prepare-only", action="store_true", help="write the artefacts, do not serve")
+    d.set_defaults(func=cmd_demo)
 
     v = sub.add_parser("validate-submission", help="check a submission file against the customers and articles")
     data_args(v)

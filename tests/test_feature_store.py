@@ -1,0 +1,135 @@
+"""The Feast feature store: what it serves equals what hm_lib.features computes, offline and online."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from hm_lib import feature_store as fs
+from hm_lib.cli import main
+from hm_lib.config import Config
+from hm_lib.data import Dataset, load
+from hm_lib.features.common import EVENT_TIMESTAMP
+from hm_lib.ranker import FeatureTables
+
+CUTOFF = dt.date(2020, 9, 23)  # the day after the tiny world's data
+
+
+@pytest.fixture(scope="module")
+def served(tiny_world, tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, Dataset]:
+    """A feature store over the tiny world (applied and materialised through `hm features`)."""
+    work = tmp_path_factory.mktemp("feature_store")
+    cfg = tiny_world.config(work_dir=work)
+    args = ["--data", str(cfg.data_dir), "--work", str(work), "--scale", "tiny"]
+    assert main(["features", "apply", *args]) == 0
+    assert main(["features", "materialize", *args]) == 0
+    return cfg, load(cfg.data_dir, cfg.processed_dir)
+
+
+def direct(ds: Dataset, cutoff: dt.date) -> FeatureTables:
+    return FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
+
+
+def test_apply_publishes_the_cutoff_and_its_training_weeks(served) -> None:
+    cfg, _ = served
+    days = fs.cutoffs(cfg, CUTOFF)
+    assert days == [CUTOFF - dt.timedelta(days=7 * i) for i in range(4)]  # tiny: 2 training weeks + early stopping
+    for entity in fs.KEYS:
+        files = sorted(p.name for p in (fs.offline_dir(cfg.work_dir) / entity).iterdir())
+        assert files == sorted(f"{d}.parquet" for d in days)
+
+
+def test_historical_retrieval_equals_the_tables_computed_directly(served) -> None:
+    cfg, ds = served
+    store = fs.open_store(cfg.work_dir)
+    for day in fs.cutoffs(cfg, CUTOFF):
+        through_feast = fs.historical_tables(store, day, ds.customers["customer"], ds.articles["article_id"])
+        expected = direct(ds, day)
+        assert_frame_equal(through_feast.customers, expected.customers)
+        assert_frame_equal(through_feast.articles, expected.articles)
+
+
+def test_point_in_time_join_takes_the_latest_cutoff_not_after_each_row(served) -> None:
+    cfg, ds = served
+    store = fs.open_store(cfg.work_dir)
+    week_ago, two_weeks_ago = CUTOFF - dt.timedelta(days=7), CUTOFF - dt.timedelta(days=14)
+    customers = pl.Series("customer", [0, 1, 2, 3], dtype=pl.Int32)
+    at = [fs.timestamp(week_ago) + dt.timedelta(days=3), fs.timestamp(week_ago) - dt.timedelta(seconds=1)] * 2
+    rows = pl.DataFrame({"customer": customers, EVENT_TIMESTAMP: at}).with_columns(
+        pl.col(EVENT_TIMESTAMP).dt.cast_time_unit("us"))
+    got = fs.historical_features(store, "customer", rows).drop(EVENT_TIMESTAMP)
+    expected = pl.concat([direct(ds, day).customers.filter(pl.col("customer") == c)
+                          for c, day in zip(customers, [week_ago, two_weeks_ago] * 2)]).drop(EVENT_TIMESTAMP)
+    assert_frame_equal(got, expected)
+    assert not got.equals(direct(ds, CUTOFF).customers.head(4).drop(EVENT_TIMESTAMP))  # the future is not read
+
+
+def test_online_store_serves_the_materialised_cutoff(served) -> None:
+    cfg, ds = served
+    store = fs.open_store(cfg.work_dir)
+    expected = direct(ds, CUTOFF)
+    customers = fs.online_table(store, "customer", expected.customers["customer"])
+    assert_frame_equal(customers, expected.customers.drop(EVENT_TIMESTAMP))
+    articles = fs.online_table(store, "article", expected.articles["article_id"])
+    assert_frame_equal(articles, expected.articles.drop(EVENT_TIMESTAMP))
+
+
+def test_a_customer_missing_from_the_store_gets_nulls(served) -> None:
+    cfg, _ = served
+    rows = fs.online_table(fs.open_store(cfg.work_dir), "customer", [0, 10**6])
+    assert rows["customer"].to_list() == [0, 10**6]
+    assert rows.row(0)[1:].count(None) < rows.width - 1 and set(rows.row(1)[1:]) == {None}
+    assert fs.online_table(fs.open_store(cfg.work_dir), "customer", []).is_empty()
+
+
+def test_list_valued_features_round_trip(served, tmp_path: Path) -> None:
+    """Polars writes large lists, which Feast cannot map: publish converts them, so they materialise."""
+    cfg, ds = served
+    cfg = dataclasses.replace(cfg, work_dir=tmp_path)
+    tables = direct(ds, CUTOFF)
+    recent = pl.Series("c_recent", [[1, 2], [], None] + [[7]] * (tables.customers.height - 3),
+                       dtype=pl.List(pl.Int32))
+    tables = dataclasses.replace(tables, customers=tables.customers.insert_column(1, recent))
+    fs.publish(tmp_path, tables)
+    from feast import FeatureStore
+
+    store = FeatureStore(config=fs.repo_config(tmp_path))
+    store.apply(list(fs.definitions(fs.offline_dir(tmp_path))))
+    fs.materialize(cfg, CUTOFF)
+    keys = ds.customers["customer"]
+    through_feast = fs.historical_tables(store, CUTOFF, keys, ds.articles["article_id"])
+    assert_frame_equal(through_feast.customers, tables.customers)
+    assert_frame_equal(fs.online_table(store, "customer", keys), tables.customers.drop(EVENT_TIMESTAMP))
+
+
+def test_feast_cli_applies_feature_repo_from_any_working_directory(served, tmp_path: Path) -> None:
+    """`feast -c feature_repo apply` on a copy whose ../data holds published tables, run from elsewhere."""
+    cfg, _ = served
+    root = tmp_path / "checkout"
+    shutil.copytree(fs.REPO_DIR, root / "feature_repo", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(fs.offline_dir(cfg.work_dir), fs.offline_dir(root / "data"))
+    feast = Path(sys.executable).with_name("feast")
+    run = subprocess.run([str(feast), "-c", str(root / "feature_repo"), "apply"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    store = fs.open_store(root / "data")
+    assert sorted(v.name for v in store.list_feature_views()) == ["article_features", "customer_features"]
+    assert {e.name: e.join_key for e in store.list_entities()} == fs.KEYS
+    assert [s.name for s in store.list_feature_services()] == [fs.SERVICE]
+    assert "c_age" in [f.name for f in store.get_feature_view("customer_features").features]
+
+
+def test_no_store_yet_says_which_command_to_run(served, tmp_path: Path, capsys) -> None:
+    with pytest.raises(FileNotFoundError, match="hm features apply"):
+        fs.open_store(tmp_path)
+    cfg, _ = served
+    args = ["--data", str(cfg.data_dir), "--work", str(cfg.work_dir), "--scale", "tiny", "--cutoff", "2020-10-07"]
+    assert main(["features", "materialize", *args]) == 1
+    assert "no feature tables for the cut-off 2020-10-07" in capsys.readouterr().err
