@@ -17,7 +17,6 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import polars as pl
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
+from benchmarks.measure import peak_rss_mib  # noqa: E402
 from hm_lib.candidates import (  # noqa: E402
     CandidateSettings, Past, fit_sources, generate_candidates, write_candidates,
 )
@@ -46,13 +46,6 @@ PANDAS_SOURCES = ("repurchase", "together", "similar", "popular", "last_year")
 DAY = pd.Timedelta(days=1)
 
 
-def _peak_rss_mib() -> float:
-    """This process's peak resident memory (VmHWM where Linux has it)."""
-    status = Path("/proc/self/status")
-    if status.is_file():
-        line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _world(raw: Path | None, scale: str, seed: int = 42) -> tuple[Path, Path]:
@@ -90,7 +83,7 @@ def _child_full(raw: str, processed: str, work: str, scale: str) -> dict:
     size = sum(p.stat().st_size for p in written.path.glob("part-*.parquet"))
     return {"load_s": t1 - t0, "candidates_s": t2 - t1, "rows": written.rows, "customers": written.customers,
             "shards": written.shards, "transactions": ds.transactions.height, "mib_on_disk": size / 2**20,
-            "peak_rss_mib": _peak_rss_mib()}
+            "peak_rss_mib": peak_rss_mib()}
 
 
 def _child_slice(raw: str, processed: str, every: int, engine: str, out: str) -> dict:
@@ -113,7 +106,7 @@ def _child_slice(raw: str, processed: str, every: int, engine: str, out: str) ->
     rows = {name: len(p) for name, p in pairs.items()}
     path = Path(out) / f"{engine}.parquet"
     pd.concat([p[KEY].assign(source=name) for name, p in pairs.items()]).to_parquet(path)
-    return {"seconds": seconds, "peak_rss_mib": _peak_rss_mib(), "rows": rows, "pairs": str(path),
+    return {"seconds": seconds, "peak_rss_mib": peak_rss_mib(), "rows": rows, "pairs": str(path),
             "transactions": ds.transactions.height, "customers": customers.len()}
 
 

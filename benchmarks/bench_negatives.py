@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
+from benchmarks.measure import peak_rss_mib  # noqa: E402
 from hm_lib import pipeline  # noqa: E402
 from hm_lib.config import Config  # noqa: E402
 from hm_lib.data import load  # noqa: E402
@@ -27,13 +27,6 @@ from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs  # noqa:
 from hm_lib.synthetic import generate  # noqa: E402
 
 
-def _peak_rss_mib() -> float:
-    """This process's peak resident memory: VmHWM (reset by exec, unlike ru_maxrss) where Linux has it."""
-    status = Path("/proc/self/status")
-    if status.is_file():
-        line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(step: str, raw: Path, work: Path, scale: str, seed: int) -> None:
@@ -48,7 +41,7 @@ def _child(step: str, raw: Path, work: Path, scale: str, seed: int) -> None:
     built = time.perf_counter()
     split = split_pairs(result.pairs, cutoff, settings, cfg.seed)
     out = {"load_seconds": loaded - start, "seconds": built - loaded,
-           "split_seconds": time.perf_counter() - built, "peak_rss_mib": _peak_rss_mib(),
+           "split_seconds": time.perf_counter() - built, "peak_rss_mib": peak_rss_mib(),
            "pairs": result.pairs.height, "report": result.report.to_json(), "split": split.summary()}
     print(json.dumps(out))
 

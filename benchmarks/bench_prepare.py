@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import subprocess
 import sys
 import tempfile
@@ -19,16 +18,10 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
+from benchmarks.measure import peak_rss_mib  # noqa: E402
 from hm_lib import data, schema  # noqa: E402
 from hm_lib.synthetic import generate  # noqa: E402
 
-def _peak_rss_mib() -> float:
-    """This process's peak resident memory: VmHWM (reset by exec, unlike ru_maxrss) where Linux has it."""
-    status = Path("/proc/self/status")
-    if status.is_file():
-        line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(step: str, raw: str, processed: str) -> None:
@@ -38,7 +31,7 @@ def _child(step: str, raw: str, processed: str) -> None:
         rows = data.load(raw, processed).transactions.height
     else:
         rows = data.prepare(raw, processed, force=step == "prepare").rows
-    print(json.dumps({"seconds": time.perf_counter() - start, "peak_rss_mib": _peak_rss_mib(), "rows": rows}))
+    print(json.dumps({"seconds": time.perf_counter() - start, "peak_rss_mib": peak_rss_mib(), "rows": rows}))
 
 
 def _run(step: str, raw: Path, processed: Path) -> dict:
