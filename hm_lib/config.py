@@ -18,6 +18,13 @@ SCALES = ("tiny", "small", "default", "full")
 S = TypeVar("S")
 
 
+def check_scale(scale: str) -> str:
+    """`scale` itself, or a ValueError naming the known scales."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    return scale
+
+
 class StageSettings(Protocol[S]):
     @classmethod
     def for_scale(cls, scale: str, **overrides: Any) -> S: ...
@@ -43,8 +50,7 @@ class Config:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.scale not in SCALES:
-            raise ValueError(f"unknown scale {self.scale!r}; choose one of {', '.join(SCALES)}")
+        check_scale(self.scale)
 
     @property
     def processed_dir(self) -> Path:

@@ -19,6 +19,7 @@ import pandas as pd
 import polars as pl
 
 from hm_lib import schema
+from hm_lib.config import check_scale
 from hm_lib.features import ARTICLE_CATEGORICALS, article_features, customer_features, pair_features
 from hm_lib.features.common import EVENT_TIMESTAMP
 from hm_lib.io import atomic_path
@@ -47,7 +48,7 @@ class RankerSettings:
         """Defaults for a data scale, then ``overrides``."""
         per_scale = {"tiny": {"train_weeks": 2, "n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
                      "small": {"train_weeks": 2, "n_estimators": 200, "num_leaves": 31, "min_child_samples": 20}}
-        return dataclasses.replace(cls(), **{**per_scale.get(scale, {}), **overrides})
+        return dataclasses.replace(cls(), **{**per_scale.get(check_scale(scale), {}), **overrides})
 
 
 def label(candidates: pl.DataFrame, transactions: pl.DataFrame, cutoff: dt.date, days: int = 7) -> pl.DataFrame:

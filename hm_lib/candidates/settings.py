@@ -5,6 +5,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from hm_lib.config import check_scale
+
 
 @dataclass(frozen=True)
 class CandidateSettings:
@@ -54,9 +56,7 @@ class CandidateSettings:
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: Any) -> CandidateSettings:
         """Defaults for a data scale (tiny, small, default, full), then ``overrides``."""
-        if scale not in SCALE_DEFAULTS:
-            raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALE_DEFAULTS)}")
-        return cls(**{**SCALE_DEFAULTS[scale], **overrides})
+        return cls(**{**SCALE_DEFAULTS[check_scale(scale)], **overrides})
 
     def replace(self, **changes: Any) -> CandidateSettings:
         return dataclasses.replace(self, **changes)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hm_lib.config import SCALES
+from hm_lib.config import check_scale
 
 # The paper's ablation: ids and attributes only; frozen pooled backbone features; frozen features
 # through the calibration layer; calibration and the backbone's tail trained end to end.
@@ -98,8 +98,7 @@ class ImageModelSettings:
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: Any) -> ImageModelSettings:
         """Defaults for a data scale, then ``overrides``."""
-        if scale not in SCALES:
-            raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+        check_scale(scale)
         return cls.from_dict({**SCALE_DEFAULTS.get(scale, {}), **overrides})
 
     def replace(self, **changes: Any) -> ImageModelSettings:

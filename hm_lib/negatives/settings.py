@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from hm_lib.config import SCALES
+from hm_lib.config import check_scale
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,7 @@ class NegativeSettings:
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: Any) -> NegativeSettings:
         """Defaults for a data scale, then ``overrides``."""
-        if scale not in SCALES:
-            raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+        check_scale(scale)
         return cls(**{**SCALE_DEFAULTS.get(scale, {}), **overrides})
 
     def as_dict(self) -> dict[str, Any]:
