@@ -31,7 +31,7 @@ import polars as pl
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
-from benchmarks.measure import peak_rss_mib  # noqa: E402
+from benchmarks.measure import peak_rss_mib, synthetic_raw  # noqa: E402
 from hm_lib.candidates import (  # noqa: E402
     CandidateSettings, Past, fit_sources, generate_candidates, write_candidates,
 )
@@ -51,8 +51,7 @@ DAY = pd.Timedelta(days=1)
 def _world(raw: Path | None, scale: str, seed: int = 42) -> tuple[Path, Path]:
     """A raw folder (given, or a synthetic world written once to /tmp) and its processed folder in /tmp."""
     if raw is None:
-        raw = Path(tempfile.gettempdir()) / f"hm_bench_raw_{scale}" / "raw"
-        generate(raw, scale=scale, seed=seed, images=False)
+        raw = synthetic_raw(scale, seed)
     name = raw.resolve().as_posix().strip("/").replace("/", "_")
     return raw, Path(tempfile.gettempdir()) / "hm_bench_candidates" / name
 

@@ -14,17 +14,15 @@ import json
 import logging
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
-from benchmarks.measure import peak_rss_mib  # noqa: E402
+from benchmarks.measure import peak_rss_mib, synthetic_raw  # noqa: E402
 from hm_lib import pipeline  # noqa: E402
 from hm_lib.config import Config  # noqa: E402
 from hm_lib.data import load  # noqa: E402
 from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs  # noqa: E402
-from hm_lib.synthetic import generate  # noqa: E402
 
 
 
@@ -73,8 +71,7 @@ def main() -> None:
         if not args.synthetic_scale:
             parser.error("give a raw folder or --synthetic-scale SCALE")
         scale = args.synthetic_scale
-        raw = Path(tempfile.gettempdir()) / f"hm_bench_raw_{scale}" / "raw"
-        generate(raw, scale=scale, images=False)
+        raw = synthetic_raw(scale)
     work = args.work or raw.parent
     load(raw, work / "processed")  # prepare outside the measured steps
     print(f"\nraw: {raw}, work: {work}\n")

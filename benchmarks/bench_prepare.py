@@ -18,9 +18,8 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
-from benchmarks.measure import peak_rss_mib  # noqa: E402
+from benchmarks.measure import peak_rss_mib, synthetic_raw  # noqa: E402
 from hm_lib import data, schema  # noqa: E402
-from hm_lib.synthetic import generate  # noqa: E402
 
 
 
@@ -57,8 +56,7 @@ def main() -> None:
     if raw is None:
         if not args.synthetic_scale:
             parser.error("give a raw folder or --synthetic-scale SCALE")
-        raw = Path(tempfile.gettempdir()) / f"hm_bench_raw_{args.synthetic_scale}" / "raw"
-        generate(raw, scale=args.synthetic_scale, images=False)
+        raw = synthetic_raw(args.synthetic_scale)
     processed = args.processed or Path(tempfile.mkdtemp(prefix="hm_processed_"))
     size_gb = (raw / schema.TRANSACTIONS_FILE).stat().st_size / 1e9
     print(f"\nraw: {raw} (transactions {size_gb:.2f} GB), processed: {processed}\n")

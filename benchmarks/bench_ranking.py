@@ -43,10 +43,10 @@ def main() -> None:
     if raw is None:
         if not args.synthetic_scale:
             p.error("give a raw folder or --synthetic-scale SCALE")
-        from hm_lib.synthetic import generate
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from benchmarks.measure import synthetic_raw
 
-        raw = Path(tempfile.gettempdir()) / f"hm_bench_raw_{args.synthetic_scale}" / "raw"
-        generate(raw, scale=args.synthetic_scale, images=False)
+        raw = synthetic_raw(args.synthetic_scale)
     scale = args.scale or args.synthetic_scale or "default"
     work = Path(tempfile.mkdtemp(prefix="hm_bench_ranking_"))
     t = time.perf_counter()

@@ -1,7 +1,8 @@
-"""Shared by the benchmark scripts: peak memory of the current process."""
+"""Shared by the benchmark scripts: peak memory of the process, and the synthetic worlds they measure on."""
 from __future__ import annotations
 
 import resource
+import tempfile
 from pathlib import Path
 
 
@@ -12,3 +13,12 @@ def peak_rss_mib() -> float:
         line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
         return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def synthetic_raw(scale: str, seed: int = 42) -> Path:
+    """The raw folder of a synthetic world without images, written once to /tmp/hm_bench_raw_<scale>/raw."""
+    from hm_lib.synthetic import generate
+
+    raw = Path(tempfile.gettempdir()) / f"hm_bench_raw_{scale}" / "raw"
+    generate(raw, scale=scale, seed=seed, images=False)
+    return raw
