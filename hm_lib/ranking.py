@@ -5,12 +5,17 @@ for the submission) the ranker learns from the candidates of the weeks before C,
 their purchases: the week [C-7, C) for early stopping, the `train_weeks` weeks before it for
 training. Every step reads only rows before its own cut-off, so validation and submission
 share this code path. Predictions for C are made for every customer, shard by shard.
+
+The stacked relevance of the image ensemble (hm_lib.ensemble) joins the features when a scorer is
+given. It must come from an ensemble trained before the earliest labelled week
+(:func:`relevance_cutoff`): a relevance model that had seen a training week's purchases would score
+them as relevant, and the ranker would learn to trust the score more than it deserves at C.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightgbm as lgb
@@ -21,11 +26,22 @@ from hm_lib import ranker, schema
 from hm_lib.candidates import CandidateSettings, Past, generate_candidates, read_candidates, write_candidates
 from hm_lib.config import Config
 from hm_lib.data import Dataset
+from hm_lib.ensemble import (
+    RELEVANCE,
+    EnsembleSettings,
+    RelevanceScorer,
+    filter_candidates,
+    load_scorer,
+    threshold_recall,
+)
 from hm_lib.evaluation import candidate_report, score, week_truth
 from hm_lib.io import write_parquet
 from hm_lib.pipeline import truth_for_week, validation_scores
 
 log = logging.getLogger(__name__)
+
+
+WITHOUT_RELEVANCE = "ranker_without_image_score"
 
 
 @dataclass
@@ -35,19 +51,51 @@ class RankingRun:
     predictions: pl.DataFrame      # customer, article_id, rank, score (k per customer)
     train_rows: int
     valid_rows: int
+    # other rankers fitted on the same rows for comparison (e.g. without the image score): name -> (model, predictions)
+    alternatives: dict[str, tuple[lgb.LGBMRanker, pl.DataFrame]] = field(default_factory=dict)
 
 
-def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: CandidateSettings) -> pl.DataFrame:
-    """Features and labels of the candidates of the week's buyers at `cutoff`.
+def relevance_cutoff(cfg: Config, cutoff: dt.date) -> dt.date:
+    """The cut-off of the relevance ensemble whose score the ranker for `cutoff` uses: its earliest labelled week."""
+    weeks = cfg.settings("ranker", ranker.RankerSettings).train_weeks + 1
+    return cutoff - dt.timedelta(days=7 * weeks)
 
-    At most `max_week_buyers` buyers (a seeded sample); only those with a purchased article among
-    their candidates are kept, since the others carry no ranking signal.
-    """
+
+def relevance_scorer(cfg: Config, cutoff: dt.date) -> RelevanceScorer | None:
+    """The ensemble scorer for the ranker of `cutoff` (see :func:`relevance_cutoff`), or None with a warning."""
+    try:
+        return load_scorer(cfg.work_dir, relevance_cutoff(cfg, cutoff))
+    except FileNotFoundError as err:
+        log.warning("ranking without the image relevance score: %s", err)
+        return None
+
+
+def with_relevance(candidates: pl.DataFrame, scorer: RelevanceScorer | None, min_relevance: float | None = None
+                   ) -> pl.DataFrame:
+    """Candidates with the stacked relevance column, filtered by `min_relevance` (unchanged without a scorer)."""
+    if scorer is None:
+        return candidates
+    return filter_candidates(candidates.with_columns(scorer.score(candidates)), min_relevance)
+
+
+def week_buyers(cfg: Config, ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
+    """The customers who buy in the week from `cutoff`: at most `max_week_buyers` of them (a seeded sample)."""
     limit = cfg.settings("ranker", ranker.RankerSettings).max_week_buyers
     buyers = week_truth(ds.transactions, cutoff, 7).select(schema.CUSTOMER).unique().sort(schema.CUSTOMER)
     if buyers.height > limit:
         buyers = buyers.sample(limit, seed=cfg.seed).sort(schema.CUSTOMER)
-    candidates = generate_candidates(Past.from_dataset(ds, cutoff), buyers, settings)
+    return buyers
+
+
+def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: CandidateSettings,
+                  scorer: RelevanceScorer | None = None) -> pl.DataFrame:
+    """Features and labels of the candidates of the week's buyers at `cutoff` (see :func:`week_buyers`).
+
+    Only buyers with a purchased article among their candidates are kept, since the others carry no
+    ranking signal.
+    """
+    candidates = generate_candidates(Past.from_dataset(ds, cutoff), week_buyers(cfg, ds, cutoff), settings)
+    candidates = with_relevance(candidates, scorer, cfg.settings("ensemble", EnsembleSettings).min_relevance)
     labelled = ranker.label(candidates, ds.transactions, cutoff)
     positive = ranker.with_positives(labelled)
     tables = ranker.FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
@@ -65,44 +113,72 @@ def write_feature_tables(cfg: Config, tables: ranker.FeatureTables) -> dict[str,
             "customer": write_parquet(tables.customers, folder / "customer.parquet")}
 
 
-def train(cfg: Config, ds: Dataset, cutoff: dt.date) -> tuple[lgb.LGBMRanker, int, int]:
-    """Fit the ranker for target `cutoff` on the weeks before it; returns (model, train rows, valid rows)."""
+def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None
+                    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(training rows, early-stopping rows) for target `cutoff`: the labelled weeks before it."""
     cand = cfg.settings("candidates", CandidateSettings)
     settings = cfg.settings("ranker", ranker.RankerSettings)
     weeks = [cutoff - dt.timedelta(days=7 * i) for i in range(1, settings.train_weeks + 2)]
-    frames = [labelled_week(cfg, ds, week, cand) for week in tqdm(weeks, desc="labelled weeks")]
-    valid, train_frame = frames[0], pl.concat(frames[1:], how="diagonal_relaxed")
-    model = ranker.fit(train_frame, valid, settings)
-    return model, train_frame.height, valid.height
+    frames = [labelled_week(cfg, ds, week, cand, scorer) for week in tqdm(weeks, desc="labelled weeks")]
+    return pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
 
 
-def predict(cfg: Config, ds: Dataset, model: lgb.LGBMRanker, cutoff: dt.date) -> pl.DataFrame:
-    """The k best candidates of every customer at `cutoff`, computed shard by shard (bounded memory)."""
+def predict(cfg: Config, ds: Dataset, models: dict[str, lgb.LGBMRanker], cutoff: dt.date,
+            scorer: RelevanceScorer | None = None) -> dict[str, pl.DataFrame]:
+    """Each model's k best candidates of every customer at `cutoff`, computed shard by shard (bounded memory).
+
+    The features of a shard are assembled once and ranked by every model (each reads its own columns).
+    """
     settings = cfg.settings("candidates", CandidateSettings)
     step = cfg.settings("ranker", ranker.RankerSettings).rank_shard_customers
+    min_relevance = cfg.settings("ensemble", EnsembleSettings).min_relevance
     written = write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers)
     tables = ranker.FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
     write_feature_tables(cfg, tables)
     candidates = read_candidates(cfg.work_dir, cutoff)
-    parts = []
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in models}
     for lo in tqdm(range(0, ds.customers.height, step), desc="ranking shards"):
         shard = candidates.filter(pl.col(schema.CUSTOMER).is_between(lo, lo + step - 1)).collect()
-        parts.append(ranker.rank(model, ranker.assemble(ds.transactions, ds.articles, tables, shard), cfg.k))
+        features = ranker.assemble(ds.transactions, ds.articles, tables, with_relevance(shard, scorer, min_relevance))
+        for name, model in models.items():
+            parts[name].append(ranker.rank(model, features, cfg.k))
     log.info("ranked %d customers' candidates (%d shards)", ds.customers.height, written.shards)
-    return pl.concat(parts)
+    return {name: pl.concat(frames) for name, frames in parts.items()}
 
 
 def predictions_path(cfg: Config, cutoff: dt.date) -> Path:
     return cfg.work_dir / "predictions" / f"cutoff={cutoff}" / "ranker.parquet"
 
 
-def run(cfg: Config, ds: Dataset, cutoff: dt.date) -> RankingRun:
-    """Train for `cutoff`, rank every customer, save the predictions and the model."""
-    model, n_train, n_valid = train(cfg, ds, cutoff)
-    preds = predict(cfg, ds, model, cutoff)
-    write_parquet(preds, predictions_path(cfg, cutoff))
-    ranker.save(model, predictions_path(cfg, cutoff).with_name("ranker.txt"))
-    return RankingRun(cutoff, model, preds, n_train, n_valid)
+def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None,
+        compare: bool = False) -> RankingRun:
+    """Train for `cutoff`, rank every customer, save the predictions and the model.
+
+    With a relevance `scorer` and `compare`, a second ranker without the relevance feature is fitted on
+    the same rows and ranks the same shards (the "without image score" figures).
+    """
+    settings = cfg.settings("ranker", ranker.RankerSettings)
+    train_frame, valid = training_frames(cfg, ds, cutoff, scorer)
+    models = {"ranker": ranker.fit(train_frame, valid, settings)}
+    if scorer is not None and compare:
+        models[WITHOUT_RELEVANCE] = ranker.fit(train_frame.drop(RELEVANCE), valid.drop(RELEVANCE), settings)
+    preds = predict(cfg, ds, models, cutoff, scorer)
+    write_parquet(preds["ranker"], predictions_path(cfg, cutoff))
+    ranker.save(models["ranker"], predictions_path(cfg, cutoff).with_name("ranker.txt"))
+    alternatives = {name: (models[name], preds[name]) for name in models if name != "ranker"}
+    return RankingRun(cutoff, models["ranker"], preds["ranker"], train_frame.height, valid.height, alternatives)
+
+
+def relevance_filter_report(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer,
+                            thresholds: tuple[float, ...]) -> pl.DataFrame:
+    """Recall of the week from `cutoff` kept by each relevance threshold, over the candidates of its buyers.
+
+    Meant for the scorer's own cut-off (:func:`relevance_cutoff`): the week right after its training window.
+    """
+    candidates = generate_candidates(Past.from_dataset(ds, cutoff), week_buyers(cfg, ds, cutoff),
+                                     cfg.settings("candidates", CandidateSettings))
+    scored = candidates.select(schema.CUSTOMER, schema.ARTICLE).with_columns(scorer.score(candidates))
+    return threshold_recall(scored, week_truth(ds.transactions, cutoff, 7), thresholds)
 
 
 def read_predictions(cfg: Config, cutoff: dt.date) -> pl.DataFrame:
@@ -125,5 +201,9 @@ def validation_figures(cfg: Config, ds: Dataset, result: RankingRun) -> dict:
                                               "candidates_per_customer": row["candidates_per_customer"]}
     figures["ranker"] = {**score(result.predictions, rows, cutoff, cfg.holdout_days),
                          "train_rows": result.train_rows, "valid_rows": result.valid_rows,
-                         "trees": result.model.best_iteration_ or result.model.n_estimators}
+                         "trees": result.model.best_iteration_ or result.model.n_estimators,
+                         "image_score": RELEVANCE in result.model.feature_name_}
+    for name, (model, predictions) in result.alternatives.items():
+        figures[name] = {**score(predictions, rows, cutoff, cfg.holdout_days),
+                         "trees": model.best_iteration_ or model.n_estimators}
     return figures

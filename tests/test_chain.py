@@ -26,7 +26,8 @@ def chain_world(tiny_world: WorldDirs, tmp_path_factory: pytest.TempPathFactory)
 
 def test_every_notebook_has_a_parameters_cell() -> None:
     names = [s.name for s in stages()]
-    assert names == ["01_eda", "02_candidates", "03_negatives", "04_image_model", "06_ranking", "07_submission"]
+    assert names == ["01_eda", "02_candidates", "03_negatives", "04_image_model", "05_ensemble",
+                     "06_ranking", "07_submission"]
     for stage in stages():
         nb = nbformat.read(stage.path, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -43,6 +44,11 @@ def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> No
     for model in ("baseline_popular", "baseline_decayed_repurchase", "oracle"):
         assert 0 <= scores[model]["map@12"] <= 1
     assert scores["oracle"]["map@12"] > scores["baseline_popular"]["map@12"]
+    # the ranker uses the ensemble's score; the same ranker without it is scored beside it
+    assert scores["ranker"]["image_score"] is True
+    assert 0 <= scores["ranker_without_image_score"]["map@12"] <= 1
+    models = [row["model"] for row in scores["ensemble"]["comparison"]]
+    assert models[-3:] == ["members' mean", "stacker", "class-weighted single"]
     assert (cfg.output_dir / "notebooks" / "01_eda.validate.ipynb").exists()
 
 

@@ -61,15 +61,21 @@ def grouped_batches(articles: np.ndarray, batch_size: int, group_articles: int,
 
 
 class PairBatches(keras.utils.PyDataset):
-    """(inputs, labels, weights) batches of pairs given as customer indexes and article positions."""
+    """(inputs, labels, weights) batches of pairs given as customer indexes and article positions.
+
+    ``sample_weights`` (default 1) weight each pair's loss, e.g. class weights; padding weighs 0.
+    """
 
     def __init__(self, customers: np.ndarray, articles: np.ndarray, labels: np.ndarray,
                  image: FeatureTable | None, batch_size: int, group_articles: int | None = None,
-                 shuffle: bool = True, seed: int = 0, dedupe: bool = True, **kwargs: Any) -> None:
+                 shuffle: bool = True, seed: int = 0, dedupe: bool = True,
+                 sample_weights: np.ndarray | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.customers = np.asarray(customers, dtype=np.int32)
         self.articles = np.asarray(articles, dtype=np.int32)
         self.labels = np.asarray(labels, dtype=np.float32)
+        self.weights = (np.ones(self.labels.size, dtype=np.float32) if sample_weights is None
+                        else np.asarray(sample_weights, dtype=np.float32))
         self.image, self.batch_size, self.group_articles = image, batch_size, group_articles
         self.shuffle, self.dedupe = shuffle, dedupe
         self.rng = np.random.default_rng(seed)
@@ -110,5 +116,5 @@ class PairBatches(keras.utils.PyDataset):
         if self.image is not None:
             inputs["image"] = self.image.take(unique)
         labels = np.pad(self.labels[idx], (0, pad))[:, None]
-        weights = np.pad(np.ones(idx.size, dtype=np.float32), (0, pad))
+        weights = np.pad(self.weights[idx], (0, pad))
         return inputs, labels, weights

@@ -86,10 +86,11 @@ def pair_arrays(pairs: pl.DataFrame, tables: ModelTables) -> tuple[np.ndarray, n
 
 
 def batches(pairs: pl.DataFrame, tables: ModelTables, image: FeatureTable | None, settings: ImageModelSettings,
-            grouped: bool, shuffle: bool, seed: int) -> PairBatches:
+            grouped: bool, shuffle: bool, seed: int, sample_weights: np.ndarray | None = None) -> PairBatches:
     customers, articles, labels = pair_arrays(pairs, tables)
     return PairBatches(customers, articles, labels, image, settings.batch_size,
-                       group_articles=settings.group_articles if grouped else None, shuffle=shuffle, seed=seed)
+                       group_articles=settings.group_articles if grouped else None, shuffle=shuffle, seed=seed,
+                       sample_weights=sample_weights)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -131,17 +132,18 @@ def valid_sample(pairs: pl.DataFrame, settings: ImageModelSettings) -> pl.DataFr
 def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTables, pairs_train: pl.DataFrame,
                   pairs_valid: pl.DataFrame, features: ArticleFeatures | None = None,
                   tail: keras.Model | None = None, warm_start: FitResult | None = None,
-                  verbose: int = 0) -> FitResult:
+                  verbose: int = 0, sample_weights: np.ndarray | None = None) -> FitResult:
     """Train one variant; end_to_end continues from ``warm_start`` (a frozen_calibrated fit) or trains one.
 
-    ``FitResult.seconds`` of end_to_end counts both phases.
+    ``FitResult.seconds`` of end_to_end counts both phases. ``sample_weights`` (one per training pair,
+    e.g. class weights) weight the training loss; validation pairs weigh 1.
     """
     valid = valid_sample(pairs_valid, settings)
     if variant == "end_to_end":
         if tail is None:
             raise ValueError("end_to_end needs the backbone's tail")
         first = warm_start or train_variant("frozen_calibrated", settings, tables, pairs_train, pairs_valid,
-                                            features, verbose=verbose)
+                                            features, verbose=verbose, sample_weights=sample_weights)
         start = time.perf_counter()
         keras.utils.set_random_seed(settings.seed)
         model = build_model(variant, settings, tables, features, tail)
@@ -149,7 +151,7 @@ def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTable
             raise RuntimeError("phase 2 must start from every weight of phase 1")
         history = [{**row, "variant": variant} for row in first.history]
         maps = image_table(variant, features)
-        fit_phase(model, batches(pairs_train, tables, maps, settings, True, True, settings.seed),
+        fit_phase(model, batches(pairs_train, tables, maps, settings, True, True, settings.seed, sample_weights),
                   batches(valid, tables, maps, settings, True, False, settings.seed),
                   settings.epochs_finetune, settings.lr_finetune, "finetune", history, verbose)
         return FitResult(variant, model, history, first.seconds + time.perf_counter() - start)
@@ -158,7 +160,7 @@ def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTable
     model = build_model(variant, settings, tables, features)
     image = image_table(variant, features)
     history: list[dict[str, Any]] = []
-    fit_phase(model, batches(pairs_train, tables, image, settings, False, True, settings.seed),
+    fit_phase(model, batches(pairs_train, tables, image, settings, False, True, settings.seed, sample_weights),
               batches(valid, tables, image, settings, False, False, settings.seed),
               settings.epochs_frozen, settings.lr, "frozen", history, verbose)
     return FitResult(variant, model, history, time.perf_counter() - start)

@@ -37,7 +37,7 @@ class PairSplit:
                 "valid_customers": valid_customers.len(), "valid_customers_without_train_pairs": cold.len()}
 
 
-def _splitmix64(x: np.ndarray) -> np.ndarray:
+def splitmix64(x: np.ndarray) -> np.ndarray:
     """A well-mixed 64-bit hash of each value (the SplitMix64 finaliser; uint64 arrays wrap around)."""
     x = x + np.uint64(0x9E3779B97F4A7C15)
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -47,8 +47,8 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 def held_out(customers: pl.Series, share: float, seed: int) -> pl.Series:
     """Whether each customer is held out for validation: uniform hash of (customer, seed) below ``share``."""
-    salt = _splitmix64(np.array([seed], dtype=np.uint64))
-    u = (_splitmix64(customers.to_numpy().astype(np.uint64) ^ salt) >> np.uint64(11)) / float(1 << 53)
+    salt = splitmix64(np.array([seed], dtype=np.uint64))
+    u = (splitmix64(customers.to_numpy().astype(np.uint64) ^ salt) >> np.uint64(11)) / float(1 << 53)
     return pl.Series("held_out", u < share)
 
 

@@ -1,0 +1,128 @@
+"""The ensemble's scores as plain arrays: per member, a vector and bias per customer and per article.
+
+Every member is a two-tower model, so a member's logit for (customer, article) is a dot product of two
+table rows plus biases, and the stacker is a Dense layer over the members' logits. Storing the tables
+(customers as float16) makes scoring any number of candidate pairs a matter of numpy gathers, without
+Keras, the image network or the photos: the ranking stage and the demo read them memory-mapped.
+Folder: ``customers.npy`` (K, customers, k + 1), ``items.npy`` (K, articles, k + 1),
+``article_ids.npy``, ``scorer.json`` (members' global biases, stacker weights and bias), written last.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from hm_lib.image_model.scoring import ImageRelevanceModel
+from hm_lib.image_model.tables import article_positions
+from hm_lib.io import atomic_path, read_json, write_json
+from hm_lib.schema import ARTICLE, CUSTOMER
+
+RELEVANCE = "relevance"  # the stacked probability, the ranker's feature
+FORMAT_VERSION = 1
+CUSTOMERS_FILE, ITEMS_FILE, ARTICLES_FILE, META_FILE = ("customers.npy", "items.npy", "article_ids.npy",
+                                                         "scorer.json")
+CHUNK = 1_000_000
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return (0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class MemberTables:
+    """One member's customer and item tables (vector and, last, bias) and its global bias."""
+
+    customers: np.ndarray   # (n_customers, k + 1) float16
+    items: np.ndarray       # (n_articles, k + 1) float32
+    global_bias: float
+
+    @classmethod
+    def of(cls, model: ImageRelevanceModel) -> MemberTables:
+        customers = model.customer_table(np.arange(model.model.n_customers, dtype=np.int32))
+        items = model.item_table(np.arange(model.article_ids.size, dtype=np.int32))
+        return cls(customers.astype(np.float16), items, model.global_bias)
+
+    def logits(self, customers: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        c = self.customers[customers].astype(np.float32)
+        i = self.items[positions]
+        return (np.einsum("ij,ij->i", c[:, :-1], i[:, :-1]) + c[:, -1] + i[:, -1]
+                + np.float32(self.global_bias)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class RelevanceScorer:
+    """K members' tables and the stacker (weights over the members' logits, bias)."""
+
+    article_ids: np.ndarray       # sorted; position -> article_id
+    customers: np.ndarray         # (K, n_customers, k + 1) float16
+    items: np.ndarray             # (K, n_articles, k + 1) float32
+    global_bias: np.ndarray       # (K,)
+    stack_weights: np.ndarray     # (K,)
+    stack_bias: float
+
+    @classmethod
+    def from_members(cls, article_ids: np.ndarray, members: list[MemberTables], stack_weights: np.ndarray,
+                     stack_bias: float) -> RelevanceScorer:
+        return cls(np.asarray(article_ids), np.stack([m.customers for m in members]),
+                   np.stack([m.items for m in members]), np.array([m.global_bias for m in members], np.float32),
+                   np.asarray(stack_weights, np.float32), float(stack_bias))
+
+    @property
+    def members(self) -> int:
+        return int(self.customers.shape[0])
+
+    def member(self, i: int) -> MemberTables:
+        return MemberTables(self.customers[i], self.items[i], float(self.global_bias[i]))
+
+    def member_logits(self, customers: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
+        """(n, K) float32 logits of every member for aligned customer indexes and article ids."""
+        customers = np.asarray(customers, dtype=np.int64)
+        if customers.size and (customers.min() < 0 or customers.max() >= self.customers.shape[1]):
+            raise ValueError(f"customer indexes outside 0..{self.customers.shape[1] - 1}")
+        positions = article_positions(self.article_ids, article_ids)
+        out = np.empty((customers.size, self.members), dtype=np.float32)
+        for lo in range(0, customers.size, CHUNK):
+            c, p = customers[lo:lo + CHUNK], positions[lo:lo + CHUNK]
+            for i in range(self.members):
+                out[lo:lo + CHUNK, i] = self.member(i).logits(c, p)
+        return out
+
+    def stack(self, member_logits: np.ndarray) -> np.ndarray:
+        """Stacked probability from the members' logits (the Dense layer with its sigmoid)."""
+        return sigmoid(member_logits @ self.stack_weights + self.stack_bias)
+
+    def score(self, pairs: pl.DataFrame) -> pl.Series:
+        """Stacked probability of each (customer, article_id) row, in row order (Float32 ``relevance``)."""
+        logits = self.member_logits(pairs[CUSTOMER].to_numpy(), pairs[ARTICLE].to_numpy())
+        return pl.Series(RELEVANCE, self.stack(logits), dtype=pl.Float32)
+
+    def save(self, folder: Path) -> Path:
+        """Write the tables, then ``scorer.json`` (its presence marks a complete folder)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / META_FILE).unlink(missing_ok=True)
+        for name, array in ((CUSTOMERS_FILE, self.customers), (ITEMS_FILE, self.items),
+                            (ARTICLES_FILE, self.article_ids)):
+            with atomic_path(folder / name, suffix=".npy") as tmp:
+                np.save(tmp, array)
+        write_json({"format_version": FORMAT_VERSION, "global_bias": self.global_bias.tolist(),
+                    "stack_weights": self.stack_weights.tolist(), "stack_bias": self.stack_bias},
+                   folder / META_FILE)
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> RelevanceScorer:
+        """Read a scorer folder, its tables memory-mapped."""
+        folder = Path(folder)
+        if not (folder / META_FILE).is_file():
+            raise FileNotFoundError(f"no relevance scorer in {folder}: run notebooks/05_ensemble "
+                                    "(hm run --from 05_ensemble) first")
+        meta = read_json(folder / META_FILE)
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{folder}: scorer format {meta.get('format_version')}, expected {FORMAT_VERSION}")
+        return cls(np.load(folder / ARTICLES_FILE), np.load(folder / CUSTOMERS_FILE, mmap_mode="r"),
+                   np.load(folder / ITEMS_FILE, mmap_mode="r"), np.array(meta["global_bias"], np.float32),
+                   np.array(meta["stack_weights"], np.float32), float(meta["stack_bias"]))

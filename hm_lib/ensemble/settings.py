@@ -1,0 +1,60 @@
+"""The knobs of the resampled ensemble, with defaults per data scale."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from hm_lib.config import check_scale
+from hm_lib.image_model.settings import VARIANTS
+
+
+@dataclass(frozen=True)
+class EnsembleSettings:
+    """How the relevance ensemble is built.
+
+    ``members`` disjoint parts of the training negatives, one member each (all positives + its part).
+    ``variant``: the members' relevance model; the frozen variants read the cached image features, so
+    the image network's cost is paid once for all members (end_to_end fine-tunes the backbone's tail in
+    every member). ``stack_share`` of the training pairs (hashed by pair) is held out from every member
+    and trains the stacker. ``min_relevance``: candidates whose stacked probability falls below it are
+    dropped before ranking (None keeps all; the ranker decides). ``single_model``: also train one model on
+    all negatives with class weights, for the comparison.
+    """
+
+    members: int = 10
+    variant: str = "frozen_calibrated"
+    stack_share: float = 0.1
+    stack_epochs: int = 30
+    stack_lr: float = 0.05
+    single_model: bool = True
+    min_relevance: float | None = None
+    thresholds: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+    calibration_bins: int = 10
+
+    def __post_init__(self) -> None:
+        checks = {
+            "members must be at least 1": self.members >= 1,
+            f"variant must be one of {VARIANTS}": self.variant in VARIANTS,
+            "stack_share must lie in (0, 1)": 0.0 < self.stack_share < 1.0,
+            "stack_epochs must be at least 1": self.stack_epochs >= 1,
+            "min_relevance must lie in [0, 1]": self.min_relevance is None or 0.0 <= self.min_relevance <= 1.0,
+        }
+        failed = [message for message, ok in checks.items() if not ok]
+        if failed:
+            raise ValueError(f"EnsembleSettings: {'; '.join(failed)}")
+
+    @classmethod
+    def for_scale(cls, scale: str = "default", **overrides: Any) -> EnsembleSettings:
+        """Defaults for a data scale, then ``overrides``."""
+        check_scale(scale)
+        typed = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+        if isinstance(typed.get("min_relevance"), str):  # from a command line or notebook override
+            typed["min_relevance"] = float(typed["min_relevance"])
+        return cls(**{**SCALE_DEFAULTS.get(scale, {}), **typed})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+SCALE_DEFAULTS: dict[str, dict[str, Any]] = {"tiny": {"members": 4, "stack_epochs": 10}}

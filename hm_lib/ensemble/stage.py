@@ -1,0 +1,220 @@
+"""The ensemble stage: K members on resampled negatives, a stacker, the comparison, the saved scorer.
+
+:func:`run_ensemble` is what notebooks/05_ensemble.ipynb calls. For a cut-off it draws (or reads) the
+pairs of the window before it (hm_lib.negatives), keeps the held-out customers' last days for the
+comparison, holds a hashed slice of the training pairs out for the stacker, trains one member per part
+of the negatives on the cached image features, fits the stacker on the members' logits of its slice,
+trains the class-weighted single model, compares them all on the held-out pairs and saves the scorer
+to ``{work_dir}/relevance/cutoff=YYYY-MM-DD/``.
+
+Resumable: each finished member's tables are kept under ``members-<digest>/`` until the scorer is
+saved, and a folder whose ``summary.json`` carries the same digest (same pairs, data, settings and
+image features) is read back instead of retrained.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sklearn.utils.class_weight import compute_class_weight
+from tqdm.auto import tqdm
+
+from hm_lib.config import Config
+from hm_lib.data import Dataset
+from hm_lib.ensemble.compare import calibration, compare
+from hm_lib.ensemble.parts import resample
+from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer, sigmoid
+from hm_lib.ensemble.settings import EnsembleSettings
+from hm_lib.ensemble.stacker import fit_stacker
+from hm_lib.image_model.features import ArticleFeatures, article_features
+from hm_lib.image_model.images import ImageSource
+from hm_lib.image_model.scoring import ImageRelevanceModel
+from hm_lib.image_model.settings import ImageModelSettings
+from hm_lib.image_model.stage import cache_root, clone_tail, prepare_backbone
+from hm_lib.image_model.tables import ModelTables, model_tables
+from hm_lib.image_model.train import image_table, train_variant
+from hm_lib.io import atomic_path, read_json, write_json
+from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs
+from hm_lib.negatives.sampling import LABEL
+from hm_lib.schema import ARTICLE, CUSTOMER
+
+log = logging.getLogger(__name__)
+SUMMARY_FILE = "summary.json"
+MEAN, STACKER, SINGLE = "members' mean", "stacker", "class-weighted single"
+
+
+@dataclass
+class EnsembleResult:
+    """What the stage produced (``reused``: read back from an earlier run with the same inputs)."""
+
+    cutoff: dt.date
+    settings: EnsembleSettings
+    scorer: RelevanceScorer
+    comparison: pl.DataFrame      # model, auc, average_precision, log_loss, mean_probability, ...
+    calibration: pl.DataFrame     # model, predicted, observed
+    resampling: dict[str, int]
+    history: pl.DataFrame         # member, epoch, loss, auc, val_loss, val_auc, seconds
+    stacker: dict[str, Any]       # weights, bias, losses
+    timings: dict[str, float]
+    folder: Path
+    reused: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def time_ratio(self) -> float | None:
+        """The whole ensemble's training time over the single model's (None without a single model)."""
+        single = self.timings.get("single model")
+        return None if not single else (self.timings["members"] + self.timings["stacker"]) / single
+
+
+def relevance_dir(work_dir: Path, cutoff: dt.date) -> Path:
+    """{work_dir}/relevance/cutoff=YYYY-MM-DD."""
+    return Path(work_dir) / "relevance" / f"cutoff={cutoff.isoformat()}"
+
+
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _tables_digest(tables: ModelTables) -> str:
+    """A hash of the articles and the attribute codes the models are built on."""
+    h = hashlib.blake2b(digest_size=12)
+    for array in (tables.article_ids, tables.article_codes, tables.customer_codes):
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
+
+
+def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_settings: ImageModelSettings,
+                  tables: ModelTables) -> tuple[ArticleFeatures | None, Any]:
+    """Cached image features (and the backbone split, for end_to_end members), or none for no_image."""
+    if settings.variant == "no_image":
+        return None, None
+    root = cache_root(cfg, image_settings)
+    source = ImageSource(cfg.data_dir, image_settings.image_size, image_settings.decode_workers,
+                         image_settings.decoder)
+    split, _ = prepare_backbone(image_settings, ds, source, root)
+    return article_features(split, image_settings, source, tables.article_ids, root), split
+
+
+def _train(variant: str, image_settings: ImageModelSettings, tables: ModelTables, train: pl.DataFrame,
+           valid: pl.DataFrame, features: ArticleFeatures | None, split: Any, weights: np.ndarray | None = None,
+           verbose: int = 0) -> tuple[ImageRelevanceModel, list[dict[str, Any]], float]:
+    fit = train_variant(variant, image_settings, tables, train, valid, features,
+                        tail=clone_tail(split.tail) if variant == "end_to_end" else None, verbose=verbose,
+                        sample_weights=weights)
+    model = ImageRelevanceModel(fit.model, image_settings, tables.article_ids, image_table(variant, features))
+    return model, fit.history, fit.seconds
+
+
+def _save_member(folder: Path, i: int, tables: MemberTables, history: list[dict[str, Any]], seconds: float) -> None:
+    with atomic_path(folder / f"member-{i}.npz", suffix=".npz") as tmp:
+        np.savez(tmp, customers=tables.customers, items=tables.items, global_bias=tables.global_bias,
+                 seconds=seconds, history=json.dumps(history))
+
+
+def _load_member(path: Path) -> tuple[MemberTables, list[dict[str, Any]], float]:
+    with np.load(path) as z:
+        return (MemberTables(z["customers"], z["items"], float(z["global_bias"])), json.loads(str(z["history"])),
+                float(z["seconds"]))
+
+
+def _pair_logits(member: MemberTables, tables: ModelTables, pairs: pl.DataFrame) -> np.ndarray:
+    return member.logits(pairs[CUSTOMER].to_numpy().astype(np.int64), tables.positions(pairs[ARTICLE]))
+
+
+def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSettings | None = None,
+                 image_settings: ImageModelSettings | None = None, force: bool = False,
+                 verbose: int = 0) -> EnsembleResult:
+    """Train (or read back) the ensemble for ``cutoff`` and compare it on held-out pairs (module docstring)."""
+    settings = settings or cfg.settings("ensemble", EnsembleSettings)
+    image_settings = image_settings or cfg.settings("image", ImageModelSettings).replace(seed=cfg.seed)
+    negative_settings = cfg.settings("negatives", NegativeSettings)
+    folder = relevance_dir(cfg.work_dir, cutoff)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    pairs = build_pairs(cfg, ds, cutoff, negative_settings)
+    split = split_pairs(pairs.pairs, cutoff, negative_settings, cfg.seed)
+    tables = model_tables(ds.articles, ds.customers, image_settings.article_attributes,
+                          image_settings.customer_attributes)
+    features, backbone = _image_inputs(cfg, ds, settings, image_settings, tables)
+    timings["pairs and image features"] = time.perf_counter() - start
+    digest = _digest(read_json(pairs.path.with_name("report.json"))["digest"], negative_settings.as_dict(),
+                     settings.as_dict(), image_settings.as_dict(), cfg.seed, _tables_digest(tables),
+                     None if features is None else features.pooled.folder.name)
+    summary_path = folder / SUMMARY_FILE
+    if not force and summary_path.is_file() and (stored := read_json(summary_path)).get("digest") == digest:
+        log.info("ensemble: %s is up to date, reusing it", folder)
+        return _stored_result(cutoff, settings, folder, stored)
+    summary_path.unlink(missing_ok=True)
+    if split.valid.is_empty() or split.valid[LABEL].n_unique() < 2:
+        raise ValueError(f"no held-out pairs of both labels before {cutoff}: the window is too short or "
+                         "negatives validation_share is 0")
+    parts = resample(split.train, settings.members, settings.stack_share, cfg.seed)
+    log.info("ensemble: %s", parts.summary())
+    work = folder / f"members-{digest}"
+    work.mkdir(parents=True, exist_ok=True)
+    members, history, member_seconds = [], [], 0.0
+    for i in tqdm(range(settings.members), desc="ensemble members"):
+        path = work / f"member-{i}.npz"
+        if path.is_file():
+            member, rows, seconds = _load_member(path)
+        else:
+            model, rows, seconds = _train(settings.variant, image_settings.replace(seed=cfg.seed + 1 + i), tables,
+                                          parts.member(i), split.valid, features, backbone, verbose=verbose)
+            member = MemberTables.of(model)
+            _save_member(work, i, member, rows, seconds)
+        members.append(member)
+        history += [{**row, "member": i} for row in rows]
+        member_seconds += seconds
+    timings["members"] = member_seconds
+    start = time.perf_counter()
+    stack_logits = np.column_stack([_pair_logits(m, tables, parts.stack) for m in members])
+    stacker = fit_stacker(stack_logits, parts.stack[LABEL].to_numpy(), settings.stack_epochs, settings.stack_lr,
+                          cfg.seed)
+    timings["stacker"] = time.perf_counter() - start
+    scorer = RelevanceScorer.from_members(tables.article_ids, members, stacker.weights, stacker.bias)
+    valid_logits = np.column_stack([_pair_logits(m, tables, split.valid) for m in members])
+    scores = {f"member {i}": sigmoid(valid_logits[:, i]) for i in range(len(members))}
+    scores[MEAN] = np.mean(list(scores.values()), axis=0)
+    scores[STACKER] = scorer.stack(valid_logits)
+    if settings.single_model:
+        labels = parts.members[LABEL].to_numpy()  # the members' pairs together: every negative
+        weights = compute_class_weight("balanced", classes=np.array([0, 1]), y=labels)[labels]
+        model, _, timings["single model"] = _train(settings.variant, image_settings, tables, parts.members,
+                                                   split.valid, features, backbone, weights, verbose)
+        scores[SINGLE] = sigmoid(_pair_logits(MemberTables.of(model), tables, split.valid))
+    y = split.valid[LABEL].to_numpy()
+    table, curves = compare(scores, y), calibration(scores, y, settings.calibration_bins)
+    scorer.save(folder)
+    result = EnsembleResult(cutoff, settings, scorer, table, curves, parts.summary(), pl.DataFrame(history),
+                            {"weights": stacker.weights.tolist(), "bias": stacker.bias, "losses": stacker.losses},
+                            timings, folder)
+    write_json({"digest": digest, "cutoff": cutoff.isoformat(), "settings": settings.as_dict(),
+                "image_settings": image_settings.as_dict(), "comparison": table.to_dicts(),
+                "calibration": curves.to_dicts(), "resampling": result.resampling, "history": history,
+                "stacker": result.stacker, "timings": timings, "time_ratio": result.time_ratio}, summary_path)
+    shutil.rmtree(work, ignore_errors=True)
+    log.info("ensemble: saved to %s; ensemble/single time ratio %s", folder, result.time_ratio)
+    return result
+
+
+def _stored_result(cutoff: dt.date, settings: EnsembleSettings, folder: Path, stored: dict[str, Any]
+                   ) -> EnsembleResult:
+    return EnsembleResult(cutoff, settings, RelevanceScorer.load(folder), pl.DataFrame(stored["comparison"]),
+                          pl.DataFrame(stored["calibration"]), stored["resampling"], pl.DataFrame(stored["history"]),
+                          stored["stacker"], stored["timings"], folder, reused=True)
+
+
+def load_scorer(work_dir: Path, cutoff: dt.date) -> RelevanceScorer:
+    """The saved scorer of ``cutoff`` (FileNotFoundError naming the notebook to run when absent)."""
+    return RelevanceScorer.load(relevance_dir(work_dir, cutoff))
