@@ -1,16 +1,17 @@
 """The hm-fashion-recsys demo: a customer's purchases, candidates and 12 recommendations, and why.
 
-`hm demo` (or `make demo`) writes the artefacts this page reads (hm_lib.feature_store.prepare_demo)
-and starts it with their folder in $HM_DEMO_DIR (default: data/demo). The page is drawn from those
-files alone; then, once per server, the Feast online store and the ranker are loaded (their imports
-take seconds) to show the customer's features and to re-score the recommendations from them, which
-gives each one its strongest features.
+`hm demo` (or `make demo`) writes the artefacts this page reads (hm_lib.demo.prepare_demo) and
+starts it with their folder in $HM_DEMO_DIR (default: data/demo). The page is drawn from those small
+files alone, the recommendations' reasons included. The Feast online store, whose imports take
+seconds, is opened once per server in a background thread started after the first page is drawn;
+the customer's features appear when it is open.
 """
 from __future__ import annotations
 
 import os
 import random
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from hm_lib import feature_store as fs
+from hm_lib.demo import ACTIVE_DAYS, ACTIVITY, AGE_BANDS, CANDIDATES_PER_SOURCE, DEMO_ENV, DEMO_FILES, read_meta
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE, image_relpath
 
 TITLE = "H&M fashion recommendations"
 COLUMNS = 6
+POLL_SECONDS = 0.5  # how often the page checks whether the feature store is open
 PLACEHOLDER = ('<svg xmlns="http://www.w3.org/2000/svg" width="128" height="192">'
                '<rect width="128" height="192" fill="#eeeeee"/>'
                '<text x="64" y="100" font-size="14" text-anchor="middle" fill="#888888">no image</text></svg>')
@@ -40,27 +42,33 @@ class Demo:
 
     def rows(self, name: str, customer: int) -> pl.DataFrame:
         """One customer's rows of an artefact, with the article names (the files are sorted by customer)."""
-        rows = pl.scan_parquet(self.folder / fs.DEMO_FILES[name]).filter(pl.col(CUSTOMER) == customer).collect()
+        rows = pl.scan_parquet(self.folder / DEMO_FILES[name]).filter(pl.col(CUSTOMER) == customer).collect()
         return rows.join(self.articles, on=ARTICLE, how="left", maintain_order="left")
 
 
 @st.cache_resource(show_spinner=False)
 def load_demo(folder: str) -> Demo:
-    meta = fs.read_meta(folder)
+    meta = read_meta(folder)
     path = Path(folder)
-    customers, articles, popular = (pl.read_parquet(path / fs.DEMO_FILES[name])
+    customers, articles, popular = (pl.read_parquet(path / DEMO_FILES[name])
                                     for name in ("customers", "articles", "popular"))
     popular = popular.join(articles, on=ARTICLE, how="left", maintain_order="left")
     return Demo(path, meta, customers, articles, popular)
 
 
-@st.cache_resource(show_spinner=False)
-def load_serving(folder: str) -> tuple[Any, Any]:
-    """The Feast store and the ranker, once per server."""
-    import lightgbm as lgb
+def _open_store(work_dir: str) -> Any:
+    from hm_lib.feature_store import open_store
 
-    store = fs.open_store(fs.read_meta(folder)["work_dir"])
-    return store, lgb.Booster(model_file=str(Path(folder) / fs.DEMO_FILES["model"]))
+    return open_store(work_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def feature_store(work_dir: str) -> Future:
+    """The Feast store of ``work_dir``, opened once per server in a background thread."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="feast")
+    store = pool.submit(_open_store, work_dir)
+    pool.shutdown(wait=False)
+    return store
 
 
 def picture(demo: Demo, article_id: int) -> str:
@@ -68,16 +76,14 @@ def picture(demo: Demo, article_id: int) -> str:
     return str(path) if path.is_file() else PLACEHOLDER
 
 
-def grid(demo: Demo, items: pl.DataFrame, caption: Callable[[dict], str]) -> list:
-    """Articles as an image grid with ``caption(row)`` under each; returns an empty slot below each."""
-    slots = []
+def grid(demo: Demo, items: pl.DataFrame, captions: Callable[[dict], list[str]]) -> None:
+    """Articles as an image grid with ``captions(row)`` under each."""
     for start in range(0, items.height, COLUMNS):
         for column, row in zip(st.columns(COLUMNS), items.slice(start, COLUMNS).iter_rows(named=True)):
             with column:
                 st.image(picture(demo, row[ARTICLE]), width="stretch")
-                st.caption(caption(row))
-                slots.append(st.empty())
-    return slots
+                for text in captions(row):
+                    st.caption(text)
 
 
 def segment(demo: Demo) -> pl.DataFrame:
@@ -101,9 +107,9 @@ def sidebar(demo: Demo) -> None:
     bar = st.sidebar
     bar.header("Customer")
     bar.text_input("Customer id (64 hex characters) or index", key="query")
-    bar.selectbox("Age band", ["any", *fs.AGE_BANDS, "unknown"], key="band")
-    bar.selectbox("Activity", ["any", *fs.ACTIVITY], key="activity",
-                  help=f"active: bought in the {fs.ACTIVE_DAYS} days before the cut-off; lapsed: earlier; new: never")
+    bar.selectbox("Age band", ["any", *AGE_BANDS, "unknown"], key="band")
+    bar.selectbox("Activity", ["any", *ACTIVITY], key="activity",
+                  help=f"active: bought in the {ACTIVE_DAYS} days before the cut-off; lapsed: earlier; new: never")
     bar.button("Random customer from this segment", on_click=pick_random, args=(demo,))
     bar.caption(f"{segment(demo).height:,} customers in this segment")
     if note := st.session_state.pop("note", None):
@@ -133,46 +139,51 @@ def fallback(demo: Demo, query: str) -> None:
     st.info(f"Customer {query.strip()!r} is unknown to the store: here are the {k} best-sellers of the week "
             f"before {cutoff}, the popularity fallback.")
     st.markdown(f"#### {k} recommendations (popularity fallback)")
-    grid(demo, demo.popular, lambda r: f"**#{r[RANK]}** {r['prod_name']} · best-seller")
+    grid(demo, demo.popular, lambda r: [f"**#{r[RANK]}** {r['prod_name']} · best-seller"])
 
 
-def recommendation_caption(sources: list[str]) -> Callable[[dict], str]:
-    def caption(row: dict) -> str:
+def recommendation_captions(sources: list[str]) -> Callable[[dict], list[str]]:
+    def captions(row: dict) -> list[str]:
         if row["filled"]:
             origin = "popularity fill (fewer candidates than recommendations)"
         else:
             origin = " · ".join(f"{s} #{row[f'{s}_{RANK}']}" for s in sources if row.get(f"{s}_{RANK}") is not None)
         score = "n/a" if row[SCORE] is None else f"{row[SCORE]:.3f}"
-        return f"**#{row[RANK]}** {row['prod_name']} · score {score}  \nfrom {origin}"
-    return caption
+        texts = [f"**#{row[RANK]}** {row['prod_name']} · score {score}  \nfrom {origin}"]
+        if row["why"]:
+            texts.append("why: " + ", ".join(f"{w['feature']} {w['contribution']:+.2f}" for w in row["why"]))
+        return texts
+    return captions
 
 
-def explain(demo: Demo, customer: int, recs: pl.DataFrame, panel: Any, slots: list) -> None:
-    """Fill the features panel and each recommendation's slot from the online store and the ranker."""
-    with panel, st.spinner("Reading the customer's features from the Feast online store…"):
-        try:
-            store, booster = load_serving(str(demo.folder))
-            features = fs.online_table(store, "customer", [customer]).drop(CUSTOMER)
-            served = fs.serve(store, booster, recs.filter(~pl.col("filled")).select(
-                CUSTOMER, ARTICLE, *(c for c in recs.columns if c in booster.feature_name())))
-        except Exception as err:  # noqa: BLE001 - the page stays useful without the store
-            panel.warning(f"Feature store unavailable ({type(err).__name__}: {err}). "
-                          "Run `hm features apply` then `hm features materialize`.")
-            return
+@st.fragment(run_every=POLL_SECONDS)
+def wait_for(store: Future) -> None:
+    """Shows a note until the store is open, then draws the whole page again."""
+    if store.done():
+        st.rerun()
+    st.caption("Opening the Feast online store for the customer's features…")
+
+
+def customer_features(demo: Demo, customer: int, panel: Any) -> None:
+    """The customer's features, read from the Feast online store, in ``panel`` (a note while it opens)."""
+    store = feature_store(demo.meta["work_dir"])
+    if not store.done():
+        with panel:
+            wait_for(store)
+        return
+    try:
+        from hm_lib.feature_store import online_table
+
+        features = online_table(store.result(), "customer", [customer]).drop(CUSTOMER)
+    except Exception as err:  # noqa: BLE001 - the page stays useful without the store
+        panel.warning(f"Feature store unavailable ({type(err).__name__}: {err}). "
+                      "Run `hm features apply` then `hm features materialize`.")
+        return
     if all(v is None for v in features.row(0)):
-        panel.info(f"Customer {customer} is missing from the Feast online store (not materialised): "
-                   "the recommendations are shown without the ranker's reasons.")
+        panel.info(f"Customer {customer} is missing from the Feast online store (not materialised).")
         return
     panel.markdown(f"**Customer features** (Feast online store, cut-off {demo.meta['cutoff']})")
     panel.dataframe(features, hide_index=True)
-    why = {r[ARTICLE]: r for r in served.iter_rows(named=True)}
-    for slot, row in zip(slots, recs.iter_rows(named=True)):
-        if hit := why.get(row[ARTICLE]):
-            slot.caption("why: " + ", ".join(f"{w['feature']} {w['contribution']:+.2f}" for w in hit["why"]))
-    batch = recs.join(served.rename({SCORE: "online"}), on=[CUSTOMER, ARTICLE])
-    if batch.height and batch.select((pl.col(SCORE) - pl.col("online")).abs().max()).item() > 1e-3:
-        panel.warning("Re-scoring from the online store does not reproduce the batch predictions: "
-                      "the store holds other features than the ranker used (rerun `hm demo`).")
 
 
 def show_customer(demo: Demo, customer: dict) -> None:
@@ -186,26 +197,26 @@ def show_customer(demo: Demo, customer: dict) -> None:
     st.markdown(f"#### Latest purchases ({history.height})")
     if history.is_empty():
         st.write("No purchase before the cut-off: a cold start.")
-    grid(demo, history, lambda r: f"{r['t_dat']} · {r['prod_name']}")
+    grid(demo, history, lambda r: [f"{r['t_dat']} · {r['prod_name']}"])
     recs = demo.rows("recommendations", c)
     st.markdown(f"#### {k} recommendations for the week from {cutoff}")
-    slots = grid(demo, recs, recommendation_caption(demo.meta["sources"]))
-    st.markdown(f"#### Candidates by source (best {fs.CANDIDATES_PER_SOURCE} of each)")
+    grid(demo, recs, recommendation_captions(demo.meta["sources"]))
+    st.markdown(f"#### Candidates by source (best {CANDIDATES_PER_SOURCE} of each)")
     candidates = demo.rows("candidates", c)
     for tab, source in zip(st.tabs(demo.meta["sources"]), demo.meta["sources"]):
         with tab:
             mine = candidates.filter(pl.col("source") == source)
             if mine.is_empty():
                 st.write(f"No candidate from {source}.")
-            grid(demo, mine, lambda r: f"#{r['source_rank']} {r['prod_name']}")
-    explain(demo, c, recs, panel, slots)
+            grid(demo, mine, lambda r: [f"#{r['source_rank']} {r['prod_name']}"])
+    customer_features(demo, c, panel)
 
 
 def main() -> None:
     st.set_page_config(page_title=TITLE, layout="wide")
     st.title(TITLE)
     try:
-        demo = load_demo(os.environ.get(fs.DEMO_ENV, "data/demo"))
+        demo = load_demo(os.environ.get(DEMO_ENV, "data/demo"))
     except FileNotFoundError as err:
         st.error(str(err))
         st.stop()
@@ -214,6 +225,7 @@ def main() -> None:
     customer = find(demo, query)
     if customer is None:
         fallback(demo, query)
+        feature_store(demo.meta["work_dir"])  # opened now, for the next customer
     else:
         show_customer(demo, customer)
 

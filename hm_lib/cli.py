@@ -119,22 +119,21 @@ def cmd_validate_submission(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serving(args: argparse.Namespace):
-    """Config and data of `hm features` and `hm demo`; Feast's info logging only with -v."""
-    from hm_lib.data import load
-
+def _serving(args: argparse.Namespace) -> Config:
+    """Config of `hm features` and `hm demo`; Feast's info logging only with -v."""
     if not args.verbose:
         logging.getLogger("feast").setLevel(logging.WARNING)
-    cfg = Config.for_scale(args.scale, data_dir=args.data, work_dir=args.work, validate=args.validate,
-                           cutoff=args.cutoff)
-    return cfg, load(cfg.data_dir, cfg.processed_dir)
+    return Config.for_scale(args.scale, data_dir=args.data, work_dir=args.work, validate=args.validate,
+                            cutoff=args.cutoff)
 
 
 def cmd_features(args: argparse.Namespace) -> int:
     from hm_lib import feature_store
+    from hm_lib.data import load_config
     from hm_lib.pipeline import cutoff_for
 
-    cfg, ds = _serving(args)
+    cfg = _serving(args)
+    ds = load_config(cfg)
     cutoff = cutoff_for(cfg, ds)
     if args.action == "materialize":
         try:
@@ -153,18 +152,25 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hm_lib import feature_store
-    from hm_lib.pipeline import cutoff_for
+    from hm_lib import demo
 
-    cfg, ds = _serving(args)
-    # Without --cutoff or --validate: the latest predictions on disk (see prepare_demo).
-    folder = feature_store.prepare_demo(cfg, ds, cutoff_for(cfg, ds) if args.cutoff or args.validate else None)
+    cfg = _serving(args)
+    cutoff = cfg.cutoff  # None: the latest predictions on disk (see prepare_demo)
+    if args.validate:
+        from hm_lib.data import load_config
+        from hm_lib.pipeline import cutoff_for
+
+        cutoff = cutoff_for(cfg, load_config(cfg))
+    prepared = demo.prepare_demo(cfg, cutoff, force=args.force)
+    done = {(False, False): "reused", (False, True): "artefacts rewritten, feature store reused",
+            (True, True): "feature store and artefacts rebuilt"}[prepared.store_rebuilt, prepared.artefacts_rebuilt]
+    print(f"demo artefacts for the cut-off {prepared.cutoff} in {prepared.folder} ({done}, {prepared.seconds:.1f} s)",
+          flush=True)
     if args.prepare_only:
-        print(f"demo artefacts in {folder}")
         return 0
     print(f"serving the demo on http://127.0.0.1:{args.port} (Ctrl+C stops it)", flush=True)
-    command = feature_store.demo_command(args.port)
-    os.execve(command[0], command, {**os.environ, feature_store.DEMO_ENV: str(folder.resolve())})  # never returns
+    command = demo.demo_command(args.port)
+    os.execve(command[0], command, {**os.environ, demo.DEMO_ENV: str(prepared.folder.resolve())})  # never returns
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     serving_args(d)
     d.add_argument("--port", type=int, default=8501)
     d.add_argument("--prepare-only", action="store_true", help="write the artefacts, do not serve")
+    d.add_argument("--force", action="store_true",
+                   help="rebuild the feature store and the artefacts even if their inputs have not changed")
     d.set_defaults(func=cmd_demo)
 
     v = sub.add_parser("validate-submission", help="check a submission file against the customers and articles")

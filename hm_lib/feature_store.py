@@ -1,4 +1,4 @@
-"""The ranker's feature tables in a Feast feature store, and the demo app's serving snapshot.
+"""The ranker's feature tables in a Feast feature store.
 
 Layout under ``{work_dir}/feature_store/``: ``offline/{customer,article}/YYYY-MM-DD.parquet``
 (the tables of :class:`hm_lib.ranker.FeatureTables`, one file per cut-off, each row stamped with
@@ -11,16 +11,13 @@ for the ``feast`` CLI over the default work dir.
 
 Training reads the tables back with Feast's point-in-time join (:func:`historical_tables`, a
 drop-in for ``FeatureTables.build``); serving reads the online store (:func:`online_table`,
-:func:`serve`). :func:`prepare_demo` writes the small folder that the Streamlit app only reads.
-Feast and LightGBM are imported on first use: they take seconds, and the app needs them only
-after its first page is on screen.
+:func:`serve`, which explains each score with :func:`explain`). Feast and LightGBM are imported
+on first use: they take seconds (see :mod:`hm_lib.demo` for the app that reads this store).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
-import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,11 +29,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hm_lib.baselines import before, fill_up, top_articles
 from hm_lib.config import Config
 from hm_lib.features.common import EVENT_TIMESTAMP
-from hm_lib.io import atomic_path, read_json, write_json, write_parquet, write_with
-from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE
+from hm_lib.io import atomic_path
+from hm_lib.schema import ARTICLE, CUSTOMER, SCORE
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -50,7 +46,6 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO_DIR = ROOT / "feature_repo"
-APP_SCRIPT = ROOT / "app" / "streamlit_app.py"
 KEYS = {"customer": CUSTOMER, "article": ARTICLE}  # entity -> join key
 SERVICE = "ranker"
 TABLE_TTL = dt.timedelta(days=7)  # a cut-off's tables describe the week that follows it
@@ -68,6 +63,11 @@ def store_dir(work_dir: str | Path) -> Path:
 
 def offline_dir(work_dir: str | Path) -> Path:
     return store_dir(work_dir) / "offline"
+
+
+def offline_path(work_dir: str | Path, entity: str, cutoff: dt.date) -> Path:
+    """The offline table of an entity at a cut-off."""
+    return offline_dir(work_dir) / entity / f"{cutoff}.parquet"
 
 
 def timestamp(cutoff: dt.date) -> dt.datetime:
@@ -139,7 +139,7 @@ def publish(work_dir: str | Path, tables: FeatureTables) -> dict[str, Path]:
     written = {}
     for entity, frame in (("customer", tables.customers), ("article", tables.articles)):
         table = frame.to_arrow()
-        path = offline_dir(work_dir) / entity / f"{tables.cutoff}.parquet"
+        path = offline_path(work_dir, entity, tables.cutoff)
         with atomic_path(path) as tmp:
             pq.write_table(table.cast(pa.schema([pa.field(f.name, _feast_type(f.type)) for f in table.schema])), tmp)
         written[entity] = path
@@ -184,7 +184,7 @@ def _quiet_dask() -> Iterator[None]:
 
 def materialize(cfg: Config, cutoff: dt.date) -> FeatureStore:
     """Load the tables of ``cutoff`` into the online store: what serving reads."""
-    if not all((offline_dir(cfg.work_dir) / entity / f"{cutoff}.parquet").is_file() for entity in KEYS):
+    if not all(offline_path(cfg.work_dir, entity, cutoff).is_file() for entity in KEYS):
         raise FileNotFoundError(f"no feature tables for the cut-off {cutoff} in {offline_dir(cfg.work_dir)}: run "
                                 "`hm features apply` for it first (with the same --cutoff or --validate)")
     store = open_store(cfg.work_dir)
@@ -260,9 +260,7 @@ def serve(store: FeatureStore, booster: lgb.Booster, rows: pl.DataFrame, top: in
     """Score candidate rows with the ranker from the online store's features, and say why.
 
     ``rows``: customer, article_id and the features that belong to neither entity (candidate
-    sources, customer x article). Returns customer, article_id, ``score`` (the model's raw score,
-    as in the predictions) and ``why``: the ``top`` features with the largest contributions to it
-    (LightGBM's SHAP values), largest first, as {feature, contribution}.
+    sources, customer x article). Returns what :func:`explain` does.
     """
     if rows.is_empty():
         return rows.select(CUSTOMER, ARTICLE).with_columns(pl.lit(None, pl.Float32).alias(SCORE),
@@ -271,137 +269,25 @@ def serve(store: FeatureStore, booster: lgb.Booster, rows: pl.DataFrame, top: in
     customers = online_table(store, "customer", rows[CUSTOMER].unique())
     frame = (rows.join(articles, on=ARTICLE, how="left", maintain_order="left")
              .join(customers, on=CUSTOMER, how="left", maintain_order="left"))
+    return explain(booster, frame, top)
+
+
+def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataFrame:
+    """The ranker's score of each row of ``frame`` (customer, article_id and every feature it uses), and why.
+
+    Returns customer, article_id, ``score`` (the model's raw score, as in the predictions) and
+    ``why``: the ``top`` features with the largest contributions to it (LightGBM's SHAP values),
+    largest first, as {feature, contribution}.
+    """
     names = booster.feature_name()
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        raise ValueError(f"the ranker needs features that neither the rows nor the online store have: {missing}")
+        raise ValueError(f"the ranker needs features that the rows do not have: {missing}")
     contrib = np.asarray(booster.predict(frame.select(names).to_pandas(), pred_contrib=True))
-    strongest = np.argsort(-np.abs(contrib[:, :-1]), axis=1)[:, :top]
-    why = [[{"feature": names[j], "contribution": float(contrib[i, j])} for j in row]
-           for i, row in enumerate(strongest)]
-    return rows.select(CUSTOMER, ARTICLE).with_columns(pl.Series(SCORE, contrib.sum(axis=1), dtype=pl.Float32),
-                                                       pl.Series("why", why, dtype=WHY))
-
-
-# --- The demo app's artefacts -------------------------------------------------------------------
-
-DEMO_ENV = "HM_DEMO_DIR"  # the artefact folder the app reads
-DEMO_FILES = {"meta": "meta.json", "customers": "customers.parquet", "articles": "articles.parquet",
-              "history": "history.parquet", "recommendations": "recommendations.parquet",
-              "candidates": "candidates.parquet", "popular": "popular.parquet", "model": "ranker.txt"}
-HISTORY_ITEMS = 12        # latest purchases kept per customer
-CANDIDATES_PER_SOURCE = 6
-ACTIVE_DAYS = 28          # "active": bought in the 4 weeks before the cut-off
-AGE_BREAKS = [25, 35, 45, 55]
-AGE_BANDS = ["under 25", "25-34", "35-44", "45-54", "55+"]
-ACTIVITY = ["active", "lapsed", "new"]
-
-
-def demo_dir(work_dir: str | Path) -> Path:
-    return Path(work_dir) / "demo"
-
-
-def latest_predictions(cfg: Config) -> dt.date | None:
-    """The latest cut-off with ranker predictions on disk, if any."""
-    found = sorted(cfg.work_dir.glob("predictions/cutoff=*/ranker.parquet"))
-    return dt.date.fromisoformat(found[-1].parent.name.partition("=")[2]) if found else None
-
-
-def prepare_demo(cfg: Config, ds: Dataset, cutoff: dt.date | None = None) -> Path:
-    """Feature store and artefacts for the demo app, in ``{work_dir}/demo``; returns that folder.
-
-    The cut-off: ``cutoff``, else the latest one with ranker predictions, else the chain's
-    (:func:`hm_lib.pipeline.cutoff_for`); the ranker is trained first when its predictions are missing.
-    """
-    from hm_lib import pipeline, ranking
-    from hm_lib.candidates import read_candidates
-
-    cutoff = cutoff or latest_predictions(cfg) or pipeline.cutoff_for(cfg, ds)
-    if not ranking.predictions_path(cfg, cutoff).exists():
-        log.info("no ranker predictions for the cut-off %s: training the ranker (hm_lib.ranking.run)", cutoff)
-        ranking.run(cfg, ds, cutoff)
-    apply(cfg, ds, cutoff)
-    materialize(cfg, cutoff)
-    folder = demo_dir(cfg.work_dir)
-    candidates = read_candidates(cfg.work_dir, cutoff)
-    popular = top_articles(before(ds.transactions, cutoff, 7), cfg.k)
-    frames = {"customers": _customers(ds, cutoff), "history": _history(ds, cutoff), "popular": popular,
-              "articles": ds.articles.select(ARTICLE, "prod_name", "product_type_name", "colour_group_name"),
-              "recommendations": _recommendations(cfg, ds, cutoff, candidates, popular),
-              "candidates": _candidates_by_source(candidates)}
-    for name, frame in frames.items():
-        write_parquet(frame, folder / DEMO_FILES[name])
-    model = ranking.predictions_path(cfg, cutoff).with_name("ranker.txt")
-    write_with(folder / DEMO_FILES["model"], lambda tmp: shutil.copyfile(model, tmp))
-    sources = [c.removesuffix(f"_{RANK}") for c in candidates.collect_schema().names() if c.endswith(f"_{RANK}")]
-    write_json({"cutoff": cutoff.isoformat(), "k": cfg.k, "work_dir": str(cfg.work_dir.resolve()),
-                "data_dir": str(cfg.data_dir.resolve()), "sources": sources}, folder / DEMO_FILES["meta"])
-    log.info("demo artefacts for the cut-off %s in %s", cutoff, folder)
-    return folder
-
-
-def _customers(ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
-    """customer, customer_id, age, age_band, activity (active / lapsed / new), purchases, last_purchase."""
-    past = (ds.transactions.lazy().filter(pl.col("t_dat") < cutoff).group_by(CUSTOMER)
-            .agg(pl.len().cast(pl.Int32).alias("purchases"), pl.col("t_dat").max().alias("last_purchase")))
-    idle = (pl.lit(cutoff) - pl.col("last_purchase")).dt.total_days()
-    return (ds.customers.lazy().select(CUSTOMER, "customer_id", "age").join(past, on=CUSTOMER, how="left")
-            .with_columns(pl.col("purchases").fill_null(0),
-                          pl.col("age").bin_intervals(AGE_BREAKS, labels=AGE_BANDS).cast(pl.String)
-                          .fill_null("unknown").alias("age_band"),
-                          pl.when(pl.col("last_purchase").is_null()).then(pl.lit("new"))
-                          .when(idle <= ACTIVE_DAYS).then(pl.lit("active")).otherwise(pl.lit("lapsed"))
-                          .alias("activity"))
-            .sort(CUSTOMER).collect())
-
-
-def _history(ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
-    """Each customer's latest purchases before the cut-off, latest first."""
-    return (ds.transactions.lazy().filter(pl.col("t_dat") < cutoff)
-            .sort([CUSTOMER, "t_dat"], descending=[False, True], maintain_order=True)
-            .group_by(CUSTOMER, maintain_order=True).head(HISTORY_ITEMS)
-            .select(CUSTOMER, "t_dat", ARTICLE, "price").collect())
-
-
-def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame,
-                     popular: pl.DataFrame) -> pl.DataFrame:
-    """k per customer: the ranker's, filled up from ``popular`` (``filled``, no score) when it has fewer,
-    with their candidate-source and customer x article features, for :func:`serve`."""
-    from hm_lib import ranking
-    from hm_lib.features import pair_features
-
-    predictions = ranking.read_predictions(cfg, cutoff)
-    recs = (fill_up(predictions, popular, ds.customers, cfg.k)
-            .join(predictions.select(CUSTOMER, ARTICLE, SCORE), on=[CUSTOMER, ARTICLE], how="left")
-            .with_columns(pl.col(SCORE).is_null().alias("filled")))
-    keys = recs.select(CUSTOMER, ARTICLE).sort(CUSTOMER, ARTICLE)
-    sources = candidates.join(keys.lazy(), on=[CUSTOMER, ARTICLE], how="semi").collect()
-    return (recs.join(sources, on=[CUSTOMER, ARTICLE], how="left")
-            .join(pair_features(ds.transactions, ds.articles, keys, cutoff), on=[CUSTOMER, ARTICLE], how="left")
-            .sort(CUSTOMER, RANK))
-
-
-def _candidates_by_source(candidates: pl.LazyFrame) -> pl.DataFrame:
-    """customer, source, source_rank, article_id: each source's best few candidates per customer."""
-    ranks = [c for c in candidates.collect_schema().names() if c.endswith(f"_{RANK}")]
-    return (candidates.select(CUSTOMER, ARTICLE, *ranks)
-            .unpivot(on=ranks, index=[CUSTOMER, ARTICLE], variable_name="source", value_name="source_rank")
-            .filter(pl.col("source_rank") <= CANDIDATES_PER_SOURCE)
-            .with_columns(pl.col("source").str.strip_suffix(f"_{RANK}"))
-            .sort(CUSTOMER, "source", "source_rank").collect())
-
-
-def demo_command(port: int) -> list[str]:
-    """The command that serves the demo app on 127.0.0.1:``port``; it reads the folder named by ``DEMO_ENV``."""
-    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.address", "127.0.0.1",
-            "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
-            "--client.toolbarMode", "minimal", "--browser.gatherUsageStats", "false"]
-
-
-def read_meta(folder: str | Path) -> dict:
-    """The demo artefacts' meta.json, or a clear error when they have not been written."""
-    path = Path(folder) / DEMO_FILES["meta"]
-    if not path.is_file():
-        raise FileNotFoundError(f"no demo artefacts in {Path(folder).resolve()}: run `hm demo` (or `make demo`) "
-                                "from the repository root, which writes them first")
-    return read_json(path)
+    strongest = np.argsort(-np.abs(contrib[:, :-1]), axis=1, kind="stable")[:, :top]
+    reasons = pl.DataFrame({_ROW: np.repeat(np.arange(frame.height), strongest.shape[1]),
+                            "feature": np.asarray(names)[strongest].ravel(),
+                            "contribution": np.take_along_axis(contrib, strongest, axis=1).ravel()})
+    why = reasons.group_by(_ROW, maintain_order=True).agg(pl.struct("feature", "contribution").alias("why"))
+    return frame.select(CUSTOMER, ARTICLE).with_columns(pl.Series(SCORE, contrib.sum(axis=1), dtype=pl.Float32),
+                                                        why["why"].cast(WHY))

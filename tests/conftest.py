@@ -55,3 +55,15 @@ def tiny_data(tiny_world: WorldDirs) -> Dataset:
 def small_world(tmp_path_factory: pytest.TempPathFactory) -> WorldDirs:
     """A small world without images (6k customers, 1.5k articles) with the default knobs."""
     return make_world(tmp_path_factory.mktemp("small"), scale="small", images=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_demo(tiny_world: WorldDirs, tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, Path]:
+    """`hm demo --prepare-only` on the tiny world (it trains the ranker first): treat as read-only."""
+    from hm_lib.cli import main
+    from hm_lib.demo import demo_dir
+
+    work = tmp_path_factory.mktemp("demo")
+    cfg = tiny_world.config(work_dir=work)
+    assert main(["demo", "--prepare-only", "--data", str(cfg.data_dir), "--work", str(work), "--scale", "tiny"]) == 0
+    return cfg, demo_dir(work)

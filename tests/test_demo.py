@@ -1,0 +1,148 @@
+"""The demo's artefacts: what they hold, and their preparation, which redoes only what is stale."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import lightgbm as lgb
+import polars as pl
+import pytest
+
+from hm_lib import demo as hm_demo
+from hm_lib import feature_store as fs
+from hm_lib import ranking
+from hm_lib.candidates import read_candidates
+from hm_lib.config import Config
+from hm_lib.data import MANIFEST, load
+from hm_lib.io import read_json, write_json
+
+CUTOFF = dt.date(2020, 9, 23)  # the day after the tiny world's data
+
+
+def test_artefacts_hold_k_explained_recommendations_per_customer(tiny_demo) -> None:
+    cfg, folder = tiny_demo
+    meta = hm_demo.read_meta(folder)
+    recs = pl.read_parquet(folder / "recommendations.parquet")
+    customers = pl.read_parquet(folder / "customers.parquet")
+    assert meta["k"] == 12 and meta["cutoff"] == str(CUTOFF) and "repurchase" in meta["sources"]
+    per = recs.group_by("customer").agg(pl.col("rank").sort(), pl.col("article_id").n_unique().alias("n"))
+    assert per.height == customers.height and (per["n"] == 12).all()
+    assert per["rank"].to_list() == [list(range(1, 13))] * per.height
+    assert set(customers["activity"]) <= set(hm_demo.ACTIVITY)
+    assert set(customers["age_band"]) <= {*hm_demo.AGE_BANDS, "unknown"}
+    names = set(lgb.Booster(model_file=str(ranking.predictions_path(cfg, CUTOFF).with_name("ranker.txt")))
+                .feature_name())
+    ranked, filled = recs.filter(~pl.col("filled")), recs.filter(pl.col("filled"))
+    assert ranked.height and ranked["score"].is_not_null().all() and filled["why"].is_null().all()
+    for why in ranked["why"]:
+        assert len(why) == hm_demo.REASONS and {w["feature"] for w in why} <= names
+        assert [abs(w["contribution"]) for w in why] == sorted((abs(w["contribution"]) for w in why), reverse=True)
+
+
+def test_serving_from_the_online_store_reproduces_the_scores_and_reasons(tiny_demo) -> None:
+    """Feast's online features give the ranker the scores of the batch predictions and the reasons the
+    artefacts hold (computed from the offline tables)."""
+    cfg, folder = tiny_demo
+    recs = pl.read_parquet(folder / "recommendations.parquet")
+    recs = recs.filter(~pl.col("filled") & (pl.col("customer") < 50))
+    ds, candidates = load(cfg.data_dir, cfg.processed_dir), read_candidates(cfg.work_dir, CUTOFF)
+    rows = hm_demo.ranker_rows(ds, CUTOFF, candidates, recs)
+    booster = lgb.Booster(model_file=str(ranking.predictions_path(cfg, CUTOFF).with_name("ranker.txt")))
+    served = fs.serve(fs.open_store(cfg.work_dir), booster, rows, top=hm_demo.REASONS)
+    expected = recs.sort("customer", "article_id")
+    assert served.height == expected.height and (served["score"] - expected["score"]).abs().max() < 1e-5
+    assert [[w["feature"] for w in why] for why in served["why"]] == \
+        [[w["feature"] for w in why] for why in expected["why"]]
+
+
+def test_paths_agree_with_the_ranking_stage(tiny_demo) -> None:
+    cfg, _ = tiny_demo
+    assert hm_demo.predictions_file(cfg, CUTOFF) == ranking.predictions_path(cfg, CUTOFF)
+    assert hm_demo.latest_predictions(cfg) == CUTOFF
+
+
+# --- Incremental preparation, on a copy of the prepared work folder --------------------------------
+
+@pytest.fixture
+def work(tiny_demo, tmp_path: Path) -> Config:
+    """A copy of the prepared work folder, prepared once there (a new folder: the store is loaded again)."""
+    cfg, _ = tiny_demo
+    copy = cfg.replace(work_dir=shutil.copytree(cfg.work_dir, tmp_path / "work"))
+    prepared = hm_demo.prepare_demo(copy)
+    assert prepared.store_rebuilt and prepared.artefacts_rebuilt and prepared.cutoff == CUTOFF
+    assert hm_demo.read_meta(prepared.folder)["work_dir"] == str(copy.work_dir.resolve())
+    return copy
+
+
+def stamps(cfg: Config) -> dict[str, tuple[int, int]]:
+    """Every file of the demo folder and of the feature store: (inode, mtime); a rewrite changes them."""
+    files = [*hm_demo.demo_dir(cfg.work_dir).iterdir(), *fs.store_dir(cfg.work_dir).rglob("*")]
+    return {str(p): (p.stat().st_ino, p.stat().st_mtime_ns) for p in files if p.is_file()}
+
+
+def touch(path: Path) -> None:
+    """The same content, a newer modification time: what a rerun that writes the same file leaves."""
+    later = path.stat().st_mtime_ns + 10**9
+    os.utime(path, ns=(later, later))
+
+
+def test_a_second_call_reuses_everything(work: Config) -> None:
+    before = stamps(work)
+    prepared = hm_demo.prepare_demo(work)
+    assert not prepared.store_rebuilt and not prepared.artefacts_rebuilt
+    assert stamps(work) == before
+
+
+@pytest.mark.parametrize("changed", ["predictions", "model", "candidates manifest", "ranking feature table"])
+def test_changed_ranking_outputs_rewrite_the_artefacts_not_the_store(work: Config, changed: str) -> None:
+    predictions = ranking.predictions_path(work, CUTOFF)
+    path = {"predictions": predictions, "model": predictions.with_name("ranker.txt"),
+            "candidates manifest": work.work_dir / "candidates" / f"cutoff={CUTOFF}" / "manifest.json",
+            "ranking feature table": ranking.feature_dir(work, CUTOFF) / "article.parquet"}[changed]
+    if changed == "candidates manifest":  # read by content
+        write_json({**read_json(path), "note": "rewritten"}, path)
+    else:
+        touch(path)
+    before = stamps(work)
+    prepared = hm_demo.prepare_demo(work)
+    assert not prepared.store_rebuilt and prepared.artefacts_rebuilt
+    after = stamps(work)
+    store = [p for p in before if p.startswith(str(fs.store_dir(work.work_dir)))]
+    assert store and all(after[p] == before[p] for p in store)
+    recommendations = str(hm_demo.demo_dir(work.work_dir) / "recommendations.parquet")
+    assert after[recommendations] != before[recommendations]
+    assert not hm_demo.prepare_demo(work).artefacts_rebuilt  # and then reused again
+
+
+def test_changed_processed_data_reload_the_store(work: Config) -> None:
+    manifest = work.processed_dir / MANIFEST
+    write_json({**read_json(manifest), "note": "rewritten"}, manifest)
+    prepared = hm_demo.prepare_demo(work)
+    assert prepared.store_rebuilt and prepared.artefacts_rebuilt
+
+
+def test_a_store_rewritten_since_is_loaded_again(work: Config) -> None:
+    """`hm features materialize` run in between: the store may no longer hold what the demo needs."""
+    fs.materialize(work, CUTOFF)
+    assert hm_demo.prepare_demo(work).store_rebuilt
+
+
+def test_an_interrupted_preparation_is_redone(work: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed while rebuilding with unchanged inputs: the next call must not take it for finished."""
+    def killed(*_) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hm_demo, "_candidates_by_source", killed)
+    with pytest.raises(KeyboardInterrupt):
+        hm_demo.prepare_demo(work, force=True)
+    assert not (hm_demo.demo_dir(work.work_dir) / "meta.json").exists()
+    monkeypatch.undo()
+    assert hm_demo.prepare_demo(work).artefacts_rebuilt
+    assert not hm_demo.prepare_demo(work).artefacts_rebuilt
+
+
+def test_force_rebuilds_both(work: Config) -> None:
+    prepared = hm_demo.prepare_demo(work, force=True)
+    assert prepared.store_rebuilt and prepared.artefacts_rebuilt
