@@ -5,14 +5,16 @@ and :func:`~hm_lib.feature_store.materialize`: the app reads a customer's featur
 store) and writes ``{work_dir}/demo/`` (:data:`DEMO_FILES`): the customers and their segments, the
 articles' names, each customer's latest purchases, each source's best candidates, the popularity
 fallback, and the k recommendations with their score, sources and ``why`` (the ranker's strongest
-features, from SHAP values over the tables the store holds). The app's first page reads only these
-files, so it does not wait for Feast or LightGBM to be imported.
+features, from SHAP values over the tables the store holds and, when the ranker reads it, the image
+ensemble's relevance). The app's first page reads only these files, so it does not wait for Feast,
+LightGBM or TensorFlow to be imported.
 
 Incremental: ``meta.json`` records a digest of what each part was made from. The store's: the work
 folder (its registry holds absolute paths), the processed data's manifest, the cut-off, the scale and
 settings overrides, and the store's own files (a store rewritten since, e.g. by `hm features`, is
 loaded again). The artefacts': the store's, the
-ranker's predictions and model, the candidates' manifest and the ranking stage's feature tables.
+ranker's predictions and model, the candidates' manifest, the ranking stage's feature tables and
+the relevance scorer the ranker reads, if any.
 A part whose digest has not changed is reused. Files are written atomically; ``meta.json`` is
 removed before anything is rebuilt and written last, so an interrupted preparation is redone.
 """
@@ -38,7 +40,10 @@ from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE
 
 if TYPE_CHECKING:
+    import lightgbm as lgb
+
     from hm_lib.data import Dataset
+    from hm_lib.ensemble import RelevanceScorer
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +75,49 @@ class PreparedDemo:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Ranker:
+    """The ranker of a cut-off, and the image relevance scorer whose score it reads (when it does)."""
+
+    booster: lgb.Booster
+    scorer: RelevanceScorer | None
+    scorer_file: Path | None  # the scorer's scorer.json, rewritten whenever the scorer is
+
+
+def load_ranker(cfg: Config, cutoff: dt.date) -> Ranker:
+    """The ranker that made the predictions of ``cutoff`` (imports LightGBM, and TensorFlow with the ensemble)."""
+    import lightgbm as lgb
+
+    from hm_lib import ensemble, ranking
+    from hm_lib.ensemble.scorer import META_FILE
+
+    booster = lgb.Booster(model_file=str(ranking.predictions_path(cfg, cutoff).with_name("ranker.txt")))
+    if ensemble.RELEVANCE not in booster.feature_name():
+        return Ranker(booster, None, None)
+    scorer_cutoff = ranking.relevance_cutoff(cfg, cutoff)
+    return Ranker(booster, ensemble.load_scorer(cfg.work_dir, scorer_cutoff),
+                  ensemble.relevance_dir(cfg.work_dir, scorer_cutoff) / META_FILE)
+
+
 def demo_dir(work_dir: str | Path) -> Path:
     return Path(work_dir) / "demo"
 
 
+# Where the stages before put a cut-off's outputs, without importing them (LightGBM, TensorFlow and the
+# candidate sources take seconds; the tests check these paths against the stages' own).
 def predictions_file(cfg: Config, cutoff: dt.date) -> Path:
-    """``hm_lib.ranking.predictions_path``, without importing LightGBM (the tests check they agree)."""
+    """``hm_lib.ranking.predictions_path``."""
     return cfg.work_dir / "predictions" / f"cutoff={cutoff}" / "ranker.parquet"
+
+
+def candidates_manifest(cfg: Config, cutoff: dt.date) -> Path:
+    """The manifest in ``hm_lib.candidates.shards.candidates_dir``."""
+    return cfg.work_dir / "candidates" / f"cutoff={cutoff}" / "manifest.json"
+
+
+def feature_tables(cfg: Config, cutoff: dt.date) -> list[Path]:
+    """The files in ``hm_lib.ranking.feature_dir``."""
+    return sorted((cfg.work_dir / "features" / f"cutoff={cutoff}").glob("[!.]*.parquet"))
 
 
 def latest_predictions(cfg: Config) -> dt.date | None:
@@ -110,15 +151,13 @@ def store_digest(cfg: Config, cutoff: dt.date) -> str:
                     "files": _fingerprints([*tables, folder / "registry.db", folder / "online_store.db"])})
 
 
-def artefacts_digest(cfg: Config, cutoff: dt.date, store: str) -> str:
-    """What the app's artefacts of ``cutoff`` are made from, given the store's digest."""
-    from hm_lib.candidates.shards import MANIFEST as CANDIDATES, candidates_dir
-
+def artefacts_digest(cfg: Config, cutoff: dt.date, store: str, scorer_file: Path | None) -> str:
+    """What the app's artefacts of ``cutoff`` are made from, given the store's digest and the scorer's file."""
     predictions = predictions_file(cfg, cutoff)
-    features = sorted((cfg.work_dir / "features" / f"cutoff={cutoff}").glob("[!.]*.parquet"))
     return _digest({"format": FORMAT_VERSION, "store": store, "k": cfg.k, "data_dir": cfg.data_dir.resolve(),
-                    "candidates": _manifest(candidates_dir(cfg.work_dir, cutoff) / CANDIDATES),
-                    "files": _fingerprints([predictions, predictions.with_name("ranker.txt"), *features])})
+                    "candidates": _manifest(candidates_manifest(cfg, cutoff)),
+                    "files": _fingerprints([predictions, predictions.with_name("ranker.txt"),
+                                            *feature_tables(cfg, cutoff), *([scorer_file] if scorer_file else [])])})
 
 
 def prepare_demo(cfg: Config, cutoff: dt.date | None = None, force: bool = False) -> PreparedDemo:
@@ -141,12 +180,14 @@ def prepare_demo(cfg: Config, cutoff: dt.date | None = None, force: bool = False
         cutoff = cutoff or pipeline.cutoff_for(cfg, ds)
         if not predictions_file(cfg, cutoff).is_file():
             log.info("no ranker predictions for the cut-off %s: training the ranker (hm_lib.ranking.run)", cutoff)
-            ranking.run(cfg, ds, cutoff)
+            ranking.run(cfg, ds, cutoff, ranking.relevance_scorer(cfg, cutoff))
     folder = demo_dir(cfg.work_dir)
     meta = folder / DEMO_FILES["meta"]
-    old = {} if force or not meta.is_file() else read_json(meta).get("inputs", {})
+    last = {} if force or not meta.is_file() else read_json(meta)
+    old = last.get("inputs", {})
+    scorer_file = last.get("scorer_file") and Path(last["scorer_file"])  # the same while the model is
     inputs = {"store": store_digest(cfg, cutoff)}
-    inputs["artefacts"] = artefacts_digest(cfg, cutoff, inputs["store"])
+    inputs["artefacts"] = artefacts_digest(cfg, cutoff, inputs["store"], scorer_file)
     store_rebuilt = old.get("store") != inputs["store"]
     if not store_rebuilt and old.get("artefacts") == inputs["artefacts"] and all(
             (folder / name).is_file() for name in DEMO_FILES.values()):
@@ -158,15 +199,17 @@ def prepare_demo(cfg: Config, cutoff: dt.date | None = None, force: bool = False
         fs.apply(cfg, ds, cutoff)
         fs.materialize(cfg, cutoff)
         inputs["store"] = store_digest(cfg, cutoff)
-        inputs["artefacts"] = artefacts_digest(cfg, cutoff, inputs["store"])
-    sources = _write_artefacts(cfg, ds, cutoff, folder)
+    ranker = load_ranker(cfg, cutoff)
+    inputs["artefacts"] = artefacts_digest(cfg, cutoff, inputs["store"], ranker.scorer_file)
+    sources = _write_artefacts(cfg, ds, cutoff, folder, ranker)
     write_json({"cutoff": cutoff.isoformat(), "k": cfg.k, "work_dir": str(cfg.work_dir.resolve()),
-                "data_dir": str(cfg.data_dir.resolve()), "sources": sources, "inputs": inputs}, meta)
+                "data_dir": str(cfg.data_dir.resolve()), "sources": sources,
+                "scorer_file": ranker.scorer_file and str(ranker.scorer_file), "inputs": inputs}, meta)
     log.info("demo artefacts for the cut-off %s in %s", cutoff, folder)
     return PreparedDemo(folder, cutoff, store_rebuilt, True, time.perf_counter() - start)
 
 
-def _write_artefacts(cfg: Config, ds: Dataset, cutoff: dt.date, folder: Path) -> list[str]:
+def _write_artefacts(cfg: Config, ds: Dataset, cutoff: dt.date, folder: Path, ranker: Ranker) -> list[str]:
     """Every artefact but meta.json; returns the candidate sources."""
     from hm_lib.candidates import read_candidates
 
@@ -175,7 +218,7 @@ def _write_artefacts(cfg: Config, ds: Dataset, cutoff: dt.date, folder: Path) ->
     popular = top_articles(before(ds.transactions, cutoff, 7), cfg.k)
     frames = {"customers": _customers(ds, cutoff), "history": _history(ds, cutoff), "popular": popular,
               "articles": ds.articles.select(ARTICLE, "prod_name", "product_type_name", "colour_group_name"),
-              "recommendations": _recommendations(cfg, ds, cutoff, candidates, popular),
+              "recommendations": _recommendations(cfg, ds, cutoff, candidates, popular, ranker),
               "candidates": _candidates_by_source(candidates)}
     for name, frame in frames.items():
         write_parquet(frame, folder / DEMO_FILES[name])
@@ -205,25 +248,26 @@ def _history(ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
             .select(CUSTOMER, "t_dat", ARTICLE, "price").collect())
 
 
-def ranker_rows(ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, keys: pl.DataFrame) -> pl.DataFrame:
+def ranker_rows(ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, keys: pl.DataFrame,
+                scorer: RelevanceScorer | None = None) -> pl.DataFrame:
     """(customer, article_id) ``keys``, sorted, with the ranker's features that belong to neither entity
-    (candidate sources, customer x article): what :func:`hm_lib.feature_store.serve` scores."""
+    (candidate sources, customer x article, the ``scorer``'s relevance if given): what
+    :func:`hm_lib.feature_store.serve` scores."""
     from hm_lib.features import pair_features
 
     keys = keys.select(CUSTOMER, ARTICLE).sort(CUSTOMER, ARTICLE)
     sources = candidates.join(keys.lazy(), on=[CUSTOMER, ARTICLE], how="semi").collect()
-    return (keys.join(sources, on=[CUSTOMER, ARTICLE], how="left", maintain_order="left")
+    rows = (keys.join(sources, on=[CUSTOMER, ARTICLE], how="left", maintain_order="left")
             .join(pair_features(ds.transactions, ds.articles, keys, cutoff), on=[CUSTOMER, ARTICLE], how="left",
                   maintain_order="left"))
+    return rows if scorer is None else rows.with_columns(scorer.score(rows))
 
 
 def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame,
-                     popular: pl.DataFrame) -> pl.DataFrame:
+                     popular: pl.DataFrame, ranker: Ranker) -> pl.DataFrame:
     """k per customer, by rank: the ranker's with their score, candidate-source ranks and ``why`` (its
     strongest features over the feature store's tables of the cut-off), filled up from ``popular``
     (``filled``, no score) when it has fewer."""
-    import lightgbm as lgb
-
     from hm_lib import feature_store as fs
     from hm_lib import ranking
     from hm_lib.features.common import EVENT_TIMESTAMP
@@ -232,11 +276,10 @@ def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.L
     recs = (fill_up(predictions, popular, ds.customers, cfg.k)
             .join(predictions.select(CUSTOMER, ARTICLE, SCORE), on=[CUSTOMER, ARTICLE], how="left")
             .with_columns(pl.col(SCORE).is_null().alias("filled")))
-    rows = ranker_rows(ds, cutoff, candidates, recs.filter(~pl.col("filled")))
+    rows = ranker_rows(ds, cutoff, candidates, recs.filter(~pl.col("filled")), ranker.scorer)
     articles, customers = (pl.read_parquet(fs.offline_path(cfg.work_dir, entity, cutoff)).drop(EVENT_TIMESTAMP)
                            for entity in ("article", "customer"))
-    booster = lgb.Booster(model_file=str(ranking.predictions_path(cfg, cutoff).with_name("ranker.txt")))
-    why = pl.concat(fs.explain(booster, rows.slice(start, EXPLAIN_ROWS)
+    why = pl.concat(fs.explain(ranker.booster, rows.slice(start, EXPLAIN_ROWS)
                                .join(articles, on=ARTICLE, how="left", maintain_order="left")
                                .join(customers, on=CUSTOMER, how="left", maintain_order="left"), REASONS)
                     for start in range(0, rows.height, EXPLAIN_ROWS))

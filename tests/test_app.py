@@ -1,26 +1,21 @@
 """The Streamlit demo: the app through AppTest, and the served page in headless Chromium."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import datetime as dt
-import itertools
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import polars as pl
 import pytest
+from browser import FEATURES_SHOWN, FIRST_PAGE_DONE, Chromium, free_port, healthy, wait_for
 from PIL import Image, ImageStat
 from streamlit.testing.v1 import AppTest
 
@@ -33,9 +28,6 @@ APP = str(hm_demo.APP_SCRIPT)
 TITLE = "H&M fashion recommendations"
 OPENING = "Opening the Feast online store"  # the note shown until the store is open
 SCREENSHOT = hm_demo.ROOT / "outputs" / "demo_screenshot.png"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-T = TypeVar("T")
 
 
 def app(folder: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -149,82 +141,6 @@ def test_app_without_artefacts_says_which_command_to_run(monkeypatch, tmp_path: 
 
 # --- The served page in a real browser ------------------------------------------------------------
 
-def wait_for(probe: Callable[[], T], timeout: float, what: str) -> T:
-    """The first truthy result of ``probe``, polled until ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if found := probe():
-                return found
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(port: int) -> bool:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as response:
-        return response.read() == b"ok"
-
-
-class Chromium:
-    """Headless Chromium driven through the DevTools protocol (with tornado's websocket client)."""
-
-    def __init__(self, binary: str, profile: Path) -> None:
-        from tornado.websocket import websocket_connect
-
-        port = free_port()
-        self.log = profile.with_name("chromium.log")
-        with open(self.log, "w") as log:
-            self.process = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                                             "--window-size=1280,2000", f"--remote-debugging-port={port}"],
-                                            stdout=log, stderr=subprocess.STDOUT)
-        self.loop = asyncio.new_event_loop()
-        self.ids = itertools.count(1)
-
-        def new_page() -> str:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")
-            with urllib.request.urlopen(request, timeout=2) as response:
-                return json.loads(response.read())["webSocketDebuggerUrl"]
-
-        async def connect(url: str):
-            return await websocket_connect(url, max_message_size=64 << 20)
-
-        self.socket = self.loop.run_until_complete(connect(wait_for(new_page, 30, "Chromium's DevTools endpoint")))
-
-    def call(self, method: str, **params) -> dict:
-        return self.loop.run_until_complete(self._call(method, params))
-
-    async def _call(self, method: str, params: dict) -> dict:
-        number = next(self.ids)
-        await self.socket.write_message(json.dumps({"id": number, "method": method, "params": params}))
-        while True:  # events and other answers are skipped
-            message = await self.socket.read_message()
-            if message is None:
-                raise RuntimeError("Chromium closed the DevTools connection; its log ends: "
-                                   f"{self.log.read_text()[-1500:]}")
-            answer = json.loads(message)
-            if answer.get("id") == number:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer["result"]
-
-    def evaluate(self, expression: str):
-        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
-
-    def close(self) -> None:
-        self.socket.close()
-        self.loop.close()
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
     """Debian's chromium, installed with apt-get when missing (as root), else the test is skipped."""
@@ -240,24 +156,13 @@ def chromium() -> str:
     return shutil.which("chromium") or pytest.skip("apt-get install chromium left no chromium command")
 
 
-# Done: the script has finished (its status widget, "Running... Stop", is gone), no element is still a
-# loading skeleton, the images (at least the history's and the recommendations') are loaded and the
-# customer's features, read from the feature store once it has opened, are shown.
-PAGE_DONE = ("document.body.innerText.includes('why: ') && document.body.innerText.includes('Customer features') && "
-             "Array.from(document.querySelectorAll('[data-testid=stStatusWidget]'))"
-             ".every(e => !e.innerText.trim()) && "
-             "!document.querySelector('[data-testid=stSkeleton]') && document.images.length >= 24 && "
-             "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
-
-
 def test_browser_shows_the_served_app(tiny_demo, chromium, tmp_path: Path) -> None:
     """`streamlit run` on a free port, the page loaded once to warm it up, then reloaded and captured."""
     _, folder = tiny_demo
     port = free_port()
     with open(tmp_path / "server.log", "w") as log:
         server = subprocess.Popen(hm_demo.demo_command(port), env={**os.environ, hm_demo.DEMO_ENV: str(folder)},
-                                  cwd=hm_demo.ROOT,
-                                  stdout=log, stderr=subprocess.STDOUT)
+                                  cwd=hm_demo.ROOT, stdout=log, stderr=subprocess.STDOUT)
         browser = Chromium(chromium, tmp_path / "profile")
         try:
             wait_for(lambda: healthy(port), 30, "the server's health endpoint")
@@ -265,7 +170,7 @@ def test_browser_shows_the_served_app(tiny_demo, chromium, tmp_path: Path) -> No
                          mobile=False)
             for _ in range(2):  # a cold first load, then the one captured
                 browser.call("Page.navigate", url=f"http://127.0.0.1:{port}/")
-                wait_for(lambda: browser.evaluate(PAGE_DONE), 60, "the rendered page")
+                wait_for(lambda: browser.evaluate(f"{FIRST_PAGE_DONE} && {FEATURES_SHOWN}"), 60, "the rendered page")
             text = browser.evaluate("document.body.innerText")
             png = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
         finally:

@@ -11,11 +11,14 @@ import polars as pl
 import pytest
 
 from hm_lib import demo as hm_demo
+from hm_lib import ensemble, ranking
 from hm_lib import feature_store as fs
-from hm_lib import ranking
 from hm_lib.candidates import read_candidates
+from hm_lib.candidates.shards import MANIFEST as CANDIDATES
+from hm_lib.candidates.shards import candidates_dir
 from hm_lib.config import Config
 from hm_lib.data import MANIFEST, load
+from hm_lib.ensemble import RELEVANCE
 from hm_lib.io import read_json, write_json
 
 CUTOFF = dt.date(2020, 9, 23)  # the day after the tiny world's data
@@ -41,25 +44,32 @@ def test_artefacts_hold_k_explained_recommendations_per_customer(tiny_demo) -> N
         assert [abs(w["contribution"]) for w in why] == sorted((abs(w["contribution"]) for w in why), reverse=True)
 
 
+def served_and_batch(cfg: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Some customers' recommendations re-scored from the online store, and the artefacts' (same order)."""
+    recs = pl.read_parquet(hm_demo.demo_dir(cfg.work_dir) / "recommendations.parquet")
+    recs = recs.filter(~pl.col("filled") & (pl.col("customer") < 50)).sort("customer", "article_id")
+    ranker = hm_demo.load_ranker(cfg, CUTOFF)
+    ds, candidates = load(cfg.data_dir, cfg.processed_dir), read_candidates(cfg.work_dir, CUTOFF)
+    rows = hm_demo.ranker_rows(ds, CUTOFF, candidates, recs, ranker.scorer)
+    return fs.serve(fs.open_store(cfg.work_dir), ranker.booster, rows, top=hm_demo.REASONS), recs
+
+
 def test_serving_from_the_online_store_reproduces_the_scores_and_reasons(tiny_demo) -> None:
     """Feast's online features give the ranker the scores of the batch predictions and the reasons the
     artefacts hold (computed from the offline tables)."""
-    cfg, folder = tiny_demo
-    recs = pl.read_parquet(folder / "recommendations.parquet")
-    recs = recs.filter(~pl.col("filled") & (pl.col("customer") < 50))
-    ds, candidates = load(cfg.data_dir, cfg.processed_dir), read_candidates(cfg.work_dir, CUTOFF)
-    rows = hm_demo.ranker_rows(ds, CUTOFF, candidates, recs)
-    booster = lgb.Booster(model_file=str(ranking.predictions_path(cfg, CUTOFF).with_name("ranker.txt")))
-    served = fs.serve(fs.open_store(cfg.work_dir), booster, rows, top=hm_demo.REASONS)
-    expected = recs.sort("customer", "article_id")
+    cfg, _ = tiny_demo
+    served, expected = served_and_batch(cfg)
     assert served.height == expected.height and (served["score"] - expected["score"]).abs().max() < 1e-5
-    assert [[w["feature"] for w in why] for why in served["why"]] == \
-        [[w["feature"] for w in why] for why in expected["why"]]
+    features = [[w["feature"] for w in why] for why in served["why"]]
+    assert features == [[w["feature"] for w in why] for why in expected["why"]]
 
 
-def test_paths_agree_with_the_ranking_stage(tiny_demo) -> None:
+def test_paths_agree_with_the_stages_before(tiny_demo) -> None:
     cfg, _ = tiny_demo
     assert hm_demo.predictions_file(cfg, CUTOFF) == ranking.predictions_path(cfg, CUTOFF)
+    assert hm_demo.candidates_manifest(cfg, CUTOFF) == candidates_dir(cfg.work_dir, CUTOFF) / CANDIDATES
+    tables = hm_demo.feature_tables(cfg, CUTOFF)
+    assert tables and tables == sorted(ranking.feature_dir(cfg, CUTOFF).glob("*.parquet"))
     assert hm_demo.latest_predictions(cfg) == CUTOFF
 
 
@@ -99,7 +109,7 @@ def test_a_second_call_reuses_everything(work: Config) -> None:
 def test_changed_ranking_outputs_rewrite_the_artefacts_not_the_store(work: Config, changed: str) -> None:
     predictions = ranking.predictions_path(work, CUTOFF)
     path = {"predictions": predictions, "model": predictions.with_name("ranker.txt"),
-            "candidates manifest": work.work_dir / "candidates" / f"cutoff={CUTOFF}" / "manifest.json",
+            "candidates manifest": candidates_dir(work.work_dir, CUTOFF) / CANDIDATES,
             "ranking feature table": ranking.feature_dir(work, CUTOFF) / "article.parquet"}[changed]
     if changed == "candidates manifest":  # read by content
         write_json({**read_json(path), "note": "rewritten"}, path)
@@ -146,3 +156,25 @@ def test_an_interrupted_preparation_is_redone(work: Config, monkeypatch: pytest.
 def test_force_rebuilds_both(work: Config) -> None:
     prepared = hm_demo.prepare_demo(work, force=True)
     assert prepared.store_rebuilt and prepared.artefacts_rebuilt
+
+
+class StubScorer:
+    """Stands in for the image ensemble's relevance scorer: a fixed pseudo-random score per pair."""
+
+    def score(self, pairs: pl.DataFrame) -> pl.Series:
+        mix = (pairs["customer"].cast(pl.Int64) * 7919 + pairs["article_id"].cast(pl.Int64)) % 1000
+        return (mix / 1000).cast(pl.Float32).alias(RELEVANCE)
+
+
+def test_a_ranker_that_reads_the_image_relevance_is_explained_with_it(work: Config, monkeypatch) -> None:
+    ranking.run(work, load(work.data_dir, work.processed_dir), CUTOFF, StubScorer())  # this copy's ranker
+    scorer_file = ensemble.relevance_dir(work.work_dir, ranking.relevance_cutoff(work, CUTOFF)) / "scorer.json"
+    write_json({}, scorer_file)  # where the real scorer would be
+    monkeypatch.setattr(ensemble, "load_scorer", lambda *_: StubScorer())
+    prepared = hm_demo.prepare_demo(work)
+    assert prepared.artefacts_rebuilt and not prepared.store_rebuilt
+    assert RELEVANCE in hm_demo.load_ranker(work, CUTOFF).booster.feature_name()
+    served, expected = served_and_batch(work)
+    assert (served["score"] - expected["score"]).abs().max() < 1e-5
+    touch(scorer_file)  # the ensemble saved again
+    assert hm_demo.prepare_demo(work).artefacts_rebuilt
