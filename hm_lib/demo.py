@@ -5,8 +5,8 @@ and :func:`~hm_lib.feature_store.materialize`: the app reads a customer's featur
 store) and writes ``{work_dir}/demo/`` (:data:`DEMO_FILES`): the customers and their segments, the
 articles' names, each customer's latest purchases, each source's best candidates, the popularity
 fallback, and the k recommendations with their score, sources and ``why`` (the ranker's strongest
-features, from SHAP values over the tables the store holds and, when the ranker reads it, the image
-ensemble's relevance). The app's first page reads only these files, so it does not wait for Feast,
+features, :func:`hm_lib.feature_store.explain` over the tables the store holds and, when the ranker
+reads it, the image ensemble's relevance). The app's first page reads only these files, so it does not wait for Feast,
 LightGBM or TensorFlow to be imported.
 
 Incremental: ``meta.json`` records a digest of what each part was made from. The store's: the work
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 APP_SCRIPT = ROOT / "app" / "streamlit_app.py"
 DEMO_ENV = "HM_DEMO_DIR"  # the artefact folder the app reads
-FORMAT_VERSION = 2        # of the artefacts: a new one rebuilds them
+FORMAT_VERSION = 3        # of the artefacts: a new one rebuilds them
 DEMO_FILES = {"meta": "meta.json", "customers": "customers.parquet", "articles": "articles.parquet",
               "history": "history.parquet", "recommendations": "recommendations.parquet",
               "candidates": "candidates.parquet", "popular": "popular.parquet"}

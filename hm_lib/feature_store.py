@@ -276,18 +276,49 @@ def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataF
     """The ranker's score of each row of ``frame`` (customer, article_id and every feature it uses), and why.
 
     Returns customer, article_id, ``score`` (the model's raw score, as in the predictions) and
-    ``why``: the ``top`` features with the largest contributions to it (LightGBM's SHAP values),
-    largest first, as {feature, contribution}.
+    ``why``: the ``top`` features with the largest contributions to it, largest first, as {feature,
+    contribution}. A feature's contribution sums, over the splits on the row's path through each
+    tree, the change in the tree's expected value that its splits make (path attribution, as in
+    treeinterpreter): exact (the contributions add up to the score less the trees' root values) and
+    as cheap as a prediction, where LightGBM's SHAP values cost hundreds of times more.
     """
     names = booster.feature_name()
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise ValueError(f"the ranker needs features that the rows do not have: {missing}")
-    contrib = np.asarray(booster.predict(frame.select(names).to_pandas(), pred_contrib=True))
-    strongest = np.argsort(-np.abs(contrib[:, :-1]), axis=1, kind="stable")[:, :top]
+    leaves = np.asarray(booster.predict(frame.select(names).to_pandas(), pred_leaf=True)).reshape(frame.height, -1)
+    bias, tables = _leaf_contributions(booster)
+    contrib = np.zeros((frame.height, len(names)))
+    for tree, table in enumerate(tables[:leaves.shape[1]]):
+        contrib += table[leaves[:, tree]]
+    strongest = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :top]
     reasons = pl.DataFrame({_ROW: np.repeat(np.arange(frame.height), strongest.shape[1]),
                             "feature": np.asarray(names)[strongest].ravel(),
                             "contribution": np.take_along_axis(contrib, strongest, axis=1).ravel()})
     why = reasons.group_by(_ROW, maintain_order=True).agg(pl.struct("feature", "contribution").alias("why"))
-    return frame.select(CUSTOMER, ARTICLE).with_columns(pl.Series(SCORE, contrib.sum(axis=1), dtype=pl.Float32),
-                                                        why["why"].cast(WHY))
+    score = pl.Series(SCORE, bias + contrib.sum(axis=1), dtype=pl.Float32)
+    return frame.select(CUSTOMER, ARTICLE).with_columns(score, why["why"].cast(WHY))
+
+
+def _leaf_contributions(booster: lgb.Booster) -> tuple[float, list[np.ndarray]]:
+    """The trees' summed root values, and per tree each leaf's path contribution of every feature (leaves x features)."""
+    bias, tables, features = 0.0, [], booster.num_feature()
+    for tree in booster.dump_model()["tree_info"]:
+        root, table = tree["tree_structure"], np.zeros((tree["num_leaves"], features))
+        tables.append(table)
+        if "split_feature" not in root:  # a single leaf
+            bias += root["leaf_value"]
+            continue
+        bias += root["internal_value"]
+        stack = [(root, np.zeros(features))]
+        while stack:
+            node, path = stack.pop()
+            for child in (node["left_child"], node["right_child"]):
+                leaf = "split_feature" not in child
+                step = path.copy()
+                step[node["split_feature"]] += child["leaf_value" if leaf else "internal_value"] - node["internal_value"]
+                if leaf:
+                    table[child["leaf_index"]] = step
+                else:
+                    stack.append((child, step))
+    return bias, tables

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -133,3 +135,23 @@ def test_no_store_yet_says_which_command_to_run(served, tmp_path: Path, capsys) 
     args = ["--data", str(cfg.data_dir), "--work", str(cfg.work_dir), "--scale", "tiny", "--cutoff", "2020-10-07"]
     assert main(["features", "materialize", *args]) == 1
     assert "no feature tables for the cut-off 2020-10-07" in capsys.readouterr().err
+
+
+def test_explanations_add_up_to_the_model_score() -> None:
+    """Path contributions of a model with numerical, categorical and missing values: bias + sum = raw score."""
+    import lightgbm as lgb
+
+    rng = np.random.default_rng(0)
+    x = pl.DataFrame({"customer": np.arange(400), "article_id": np.arange(400) % 7, "a": rng.normal(size=400),
+                      "b": rng.integers(0, 6, 400), "c": np.where(rng.random(400) < 0.3, np.nan, rng.normal(size=400))})
+    y = (x["a"] + 2 * x["b"].is_in([2, 4]).cast(pl.Float64) + x["c"].fill_nan(0) + rng.normal(size=400) > 1)
+    features = x.select("a", "b", "c").to_pandas()
+    params = {"objective": "binary", "num_leaves": 7, "min_data_in_leaf": 5, "min_data_per_group": 5, "cat_smooth": 1,
+              "verbose": -1}
+    booster = lgb.train(params, lgb.Dataset(features, y.to_numpy(), categorical_feature=["b"]), num_boost_round=15)
+    assert '"decision_type": "=="' in json.dumps(booster.dump_model())  # a categorical split is exercised
+    explained = fs.explain(booster, x, top=2)
+    np.testing.assert_allclose(explained["score"], booster.predict(features, raw_score=True), rtol=1e-5, atol=1e-5)
+    assert explained["why"].list.len().to_list() == [2] * x.height
+    assert {w["feature"] for why in explained["why"] for w in why} <= {"a", "b", "c"}
+    assert all(abs(why[0]["contribution"]) >= abs(why[1]["contribution"]) for why in explained["why"])
