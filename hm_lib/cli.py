@@ -8,7 +8,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -169,8 +168,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.prepare_only:
         return 0
     print(f"serving the demo on http://127.0.0.1:{args.port} (Ctrl+C stops it)", flush=True)
-    command = demo.demo_command(args.port)
-    os.execve(command[0], command, {**os.environ, demo.DEMO_ENV: str(prepared.folder.resolve())})  # never returns
+    demo.serve(prepared.folder, args.port)  # exits when the server stops
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

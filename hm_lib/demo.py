@@ -1,4 +1,4 @@
-"""The Streamlit demo's artefacts: the small files its first page reads, and the command that serves it.
+"""The Streamlit demo's artefacts: the small files its first page reads; and the server.
 
 :func:`prepare_demo` loads the Feast feature store with a cut-off's tables (:func:`hm_lib.feature_store.apply`
 and :func:`~hm_lib.feature_store.materialize`: the app reads a customer's features from its online
@@ -24,7 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import sys
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -194,7 +194,8 @@ def prepare_demo(cfg: Config, cutoff: dt.date | None = None, force: bool = False
         log.info("demo artefacts for the cut-off %s in %s are up to date, reusing them", cutoff, folder)
         return PreparedDemo(folder, cutoff, False, False, time.perf_counter() - start)
     meta.unlink(missing_ok=True)  # a preparation killed from here on is redone next time
-    ds = ds or load(cfg.data_dir, cfg.processed_dir, prepare_if_needed=False)
+    if ds is None:
+        ds = load(cfg.data_dir, cfg.processed_dir, prepare_if_needed=False)
     if store_rebuilt:
         fs.apply(cfg, ds, cutoff)
         fs.materialize(cfg, cutoff)
@@ -299,11 +300,15 @@ def _candidates_by_source(candidates: pl.LazyFrame) -> pl.DataFrame:
             .sort(CUSTOMER, "source", "source_rank").collect())
 
 
-def demo_command(port: int) -> list[str]:
-    """The command that serves the demo app on 127.0.0.1:``port``; it reads the folder named by ``DEMO_ENV``."""
-    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.address", "127.0.0.1",
-            "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
-            "--client.toolbarMode", "minimal", "--browser.gatherUsageStats", "false"]
+def serve(folder: str | Path, port: int) -> None:
+    """Serve the app on 127.0.0.1:``port`` over the artefacts in ``folder``, from this process (`streamlit
+    run`): the app then finds loaded what the preparation imported. Exits when the server stops."""
+    from streamlit.web import cli as streamlit
+
+    os.environ[DEMO_ENV] = str(Path(folder).resolve())
+    streamlit.main(["run", str(APP_SCRIPT), "--server.address", "127.0.0.1", "--server.port", str(port),
+                    "--server.headless", "true", "--server.fileWatcherType", "none", "--client.toolbarMode",
+                    "minimal", "--browser.gatherUsageStats", "false"], prog_name="streamlit")
 
 
 def read_meta(folder: str | Path) -> dict:

@@ -157,12 +157,14 @@ def chromium() -> str:
 
 
 def test_browser_shows_the_served_app(tiny_demo, chromium, tmp_path: Path) -> None:
-    """`streamlit run` on a free port, the page loaded once to warm it up, then reloaded and captured."""
-    _, folder = tiny_demo
+    """`hm demo` on a free port (its artefacts up to date), the page loaded once to warm it up, then
+    reloaded and captured."""
+    cfg, _ = tiny_demo
     port = free_port()
+    command = [sys.executable, "-m", "hm_lib.cli", "demo", "--data", str(cfg.data_dir), "--work", str(cfg.work_dir),
+               "--scale", "tiny", "--port", str(port)]
     with open(tmp_path / "server.log", "w") as log:
-        server = subprocess.Popen(hm_demo.demo_command(port), env={**os.environ, hm_demo.DEMO_ENV: str(folder)},
-                                  cwd=hm_demo.ROOT, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
         browser = Chromium(chromium, tmp_path / "profile")
         try:
             wait_for(lambda: healthy(port), 30, "the server's health endpoint")
@@ -177,6 +179,7 @@ def test_browser_shows_the_served_app(tiny_demo, chromium, tmp_path: Path) -> No
             browser.close()
             server.terminate()
             server.wait(timeout=10)
+    assert "(reused, " in (tmp_path / "server.log").read_text()  # nothing prepared again
     assert TITLE in text and "12 recommendations for the week from 2020-09-23" in text
     assert len(re.findall(r"^#\d+ .+ · score -?\d", text, flags=re.MULTILINE)) == 12 and "Customer features" in text
     (tmp_path / "page.png").write_bytes(png)
