@@ -20,7 +20,10 @@ from hm_lib.ensemble import (
     threshold_recall,
 )
 from hm_lib.ensemble import stage as stage_module
+from hm_lib.ensemble.members import MemberTrainer
 from hm_lib.ensemble.parts import PART
+from hm_lib.ensemble.stage import _image_inputs
+from hm_lib.image_model import ImageModelSettings, model_tables
 from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
@@ -135,22 +138,40 @@ def test_stage_is_reused_then_resumed_after_a_crash(stage, monkeypatch) -> None:
     again = run_ensemble(cfg, ds, cutoff)
     assert again.reused and again.comparison.equals(result.comparison)
     calls = []
-    real_train = stage_module._train
+    real_train = MemberTrainer.train
 
-    def crashing_train(*args, **kwargs):
-        calls.append(args[0])
+    def crashing_train(self, *args, **kwargs):
+        calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("killed")
-        return real_train(*args, **kwargs)
+        return real_train(self, *args, **kwargs)
 
-    monkeypatch.setattr(stage_module, "_train", crashing_train)
+    monkeypatch.setattr(MemberTrainer, "train", crashing_train)
     with pytest.raises(RuntimeError, match="killed"):
         run_ensemble(cfg, ds, cutoff, force=True)
     assert not (result.folder / stage_module.SUMMARY_FILE).exists()
     calls.clear()
-    monkeypatch.setattr(stage_module, "_train", lambda *a, **k: (calls.append(a[0]), real_train(*a, **k))[1])
+    monkeypatch.setattr(MemberTrainer, "train", lambda self, *a, **k: (calls.append(1), real_train(self, *a, **k))[1])
     resumed = run_ensemble(cfg, ds, cutoff)
     members = EnsembleSettings.for_scale("tiny").members
     assert len(calls) == members - 2 + 1  # two members were kept on disk; the rest and the single model train
     assert not resumed.reused and resumed.comparison.height == result.comparison.height
     assert not list(result.folder.glob("members-*"))
+
+
+def test_a_member_trained_in_the_shared_model_equals_one_trained_alone(tiny_world, tiny_data) -> None:
+    cfg = tiny_world.config()
+    settings = ImageModelSettings.for_scale("tiny")
+    tables = model_tables(tiny_data.articles, tiny_data.customers, settings.article_attributes,
+                          settings.customer_attributes)
+    features, backbone = _image_inputs(cfg, tiny_data, EnsembleSettings.for_scale("tiny"), settings, tables)
+    rng = np.random.default_rng(0)
+    pairs = pl.DataFrame({schema.CUSTOMER: rng.integers(0, tiny_data.customers.height, 800).astype(np.int32),
+                          schema.ARTICLE: rng.choice(tiny_data.articles[schema.ARTICLE].to_numpy(), 800),
+                          "label": (rng.random(800) < 0.25).astype(np.int8)})
+    shared = MemberTrainer("frozen_calibrated", settings, tables, features, backbone)
+    shared.train(pairs, seed=1)
+    second, _, _ = shared.train(pairs, seed=2)
+    alone, _, _ = MemberTrainer("frozen_calibrated", settings, tables, features, backbone).train(pairs, seed=2)
+    assert np.allclose(second.items, alone.items, atol=1e-5)
+    assert np.allclose(second.customers.astype(np.float32), alone.customers.astype(np.float32), atol=1e-3)

@@ -29,7 +29,7 @@ class EnsembleSettings:
     stack_lr: float = 0.05
     single_model: bool = True
     min_relevance: float | None = None
-    thresholds: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+    thresholds: tuple[float, ...] = (0.03, 0.05, 0.07, 0.09, 0.11, 0.13, 0.15)
     calibration_bins: int = 10
 
     def __post_init__(self) -> None:

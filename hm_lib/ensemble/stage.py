@@ -19,7 +19,7 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +31,17 @@ from tqdm.auto import tqdm
 from hm_lib.config import Config
 from hm_lib.data import Dataset
 from hm_lib.ensemble.compare import calibration, compare
+from hm_lib.ensemble.members import MemberTrainer
 from hm_lib.ensemble.parts import resample
 from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer, sigmoid
 from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.ensemble.stacker import fit_stacker
+from hm_lib.image_model.backbone import BackboneSplit
 from hm_lib.image_model.features import ArticleFeatures, article_features
 from hm_lib.image_model.images import ImageSource
-from hm_lib.image_model.scoring import ImageRelevanceModel
 from hm_lib.image_model.settings import ImageModelSettings
-from hm_lib.image_model.stage import cache_root, clone_tail, prepare_backbone
+from hm_lib.image_model.stage import cache_root, prepare_backbone
 from hm_lib.image_model.tables import ModelTables, model_tables
-from hm_lib.image_model.train import image_table, train_variant
 from hm_lib.io import atomic_path, read_json, write_json
 from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs
 from hm_lib.negatives.sampling import LABEL
@@ -62,12 +62,11 @@ class EnsembleResult:
     comparison: pl.DataFrame      # model, auc, average_precision, log_loss, mean_probability, ...
     calibration: pl.DataFrame     # model, predicted, observed
     resampling: dict[str, int]
-    history: pl.DataFrame         # member, epoch, loss, auc, val_loss, val_auc, seconds
+    history: pl.DataFrame         # member, phase, epoch, loss, auc, seconds
     stacker: dict[str, Any]       # weights, bias, losses
     timings: dict[str, float]
     folder: Path
     reused: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def time_ratio(self) -> float | None:
@@ -95,7 +94,7 @@ def _tables_digest(tables: ModelTables) -> str:
 
 
 def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_settings: ImageModelSettings,
-                  tables: ModelTables) -> tuple[ArticleFeatures | None, Any]:
+                  tables: ModelTables) -> tuple[ArticleFeatures | None, BackboneSplit | None]:
     """Cached image features (and the backbone split, for end_to_end members), or none for no_image."""
     if settings.variant == "no_image":
         return None, None
@@ -104,16 +103,6 @@ def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_se
                          image_settings.decoder)
     split, _ = prepare_backbone(image_settings, ds, source, root)
     return article_features(split, image_settings, source, tables.article_ids, root), split
-
-
-def _train(variant: str, image_settings: ImageModelSettings, tables: ModelTables, train: pl.DataFrame,
-           valid: pl.DataFrame, features: ArticleFeatures | None, split: Any, weights: np.ndarray | None = None,
-           verbose: int = 0) -> tuple[ImageRelevanceModel, list[dict[str, Any]], float]:
-    fit = train_variant(variant, image_settings, tables, train, valid, features,
-                        tail=clone_tail(split.tail) if variant == "end_to_end" else None, verbose=verbose,
-                        sample_weights=weights)
-    model = ImageRelevanceModel(fit.model, image_settings, tables.article_ids, image_table(variant, features))
-    return model, fit.history, fit.seconds
 
 
 def _save_member(folder: Path, i: int, tables: MemberTables, history: list[dict[str, Any]], seconds: float) -> None:
@@ -164,14 +153,13 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     work = folder / f"members-{digest}"
     work.mkdir(parents=True, exist_ok=True)
     members, history, member_seconds = [], [], 0.0
+    trainer = MemberTrainer(settings.variant, image_settings, tables, features, backbone, verbose)
     for i in tqdm(range(settings.members), desc="ensemble members"):
         path = work / f"member-{i}.npz"
         if path.is_file():
             member, rows, seconds = _load_member(path)
         else:
-            model, rows, seconds = _train(settings.variant, image_settings.replace(seed=cfg.seed + 1 + i), tables,
-                                          parts.member(i), split.valid, features, backbone, verbose=verbose)
-            member = MemberTables.of(model)
+            member, rows, seconds = trainer.train(parts.member(i), seed=cfg.seed + 1 + i)
             _save_member(work, i, member, rows, seconds)
         members.append(member)
         history += [{**row, "member": i} for row in rows]
@@ -190,9 +178,9 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     if settings.single_model:
         labels = parts.members[LABEL].to_numpy()  # the members' pairs together: every negative
         weights = compute_class_weight("balanced", classes=np.array([0, 1]), y=labels)[labels]
-        model, _, timings["single model"] = _train(settings.variant, image_settings, tables, parts.members,
-                                                   split.valid, features, backbone, weights, verbose)
-        scores[SINGLE] = sigmoid(_pair_logits(MemberTables.of(model), tables, split.valid))
+        single = MemberTrainer(settings.variant, image_settings, tables, features, backbone, verbose)
+        model, _, timings["single model"] = single.train(parts.members, cfg.seed, weights)
+        scores[SINGLE] = sigmoid(_pair_logits(model, tables, split.valid))
     y = split.valid[LABEL].to_numpy()
     table, curves = compare(scores, y), calibration(scores, y, settings.calibration_bins)
     scorer.save(folder)

@@ -2,6 +2,7 @@
 the trainable tail) and pooled backbone features (input of the frozen variants)."""
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from hm_lib.image_model.settings import ImageModelSettings
 log = logging.getLogger(__name__)
 
 PREDICT_BATCH = 128
+STATS_ROWS = 8192
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,24 @@ class ArticleFeatures:
     @property
     def status(self) -> np.ndarray:
         return self.maps.status
+
+    @functools.cached_property
+    def pooled_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of the pooled features over the catalogue (computed once)."""
+        return pooled_stats(self.pooled)
+
+
+def pooled_stats(pooled: FeatureTable) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the pooled features over the catalogue (chunked)."""
+    n = pooled.rows.size
+    total = np.zeros(pooled.shape, dtype=np.float64)
+    squares = np.zeros(pooled.shape, dtype=np.float64)
+    for lo in range(0, n, STATS_ROWS):
+        x = pooled.take(np.arange(lo, min(n, lo + STATS_ROWS))).astype(np.float64)
+        total += x.sum(axis=0)
+        squares += (x * x).sum(axis=0)
+    mean = total / max(n, 1)
+    return mean, np.sqrt(np.maximum(squares / max(n, 1) - mean * mean, 0.0))
 
 
 def run_in_batches(model: keras.Model, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:

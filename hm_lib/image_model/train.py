@@ -27,7 +27,6 @@ from hm_lib.schema import ARTICLE, CUSTOMER
 
 log = logging.getLogger(__name__)
 LABEL = "label"
-STATS_ROWS = 8192
 
 
 @dataclass
@@ -49,19 +48,6 @@ def image_table(variant: str, features: ArticleFeatures | None) -> FeatureTable 
     return features.maps if variant == "end_to_end" else features.pooled
 
 
-def pooled_stats(pooled: FeatureTable) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of the pooled features over the catalogue (chunked)."""
-    n = pooled.rows.size
-    total = np.zeros(pooled.shape, dtype=np.float64)
-    squares = np.zeros(pooled.shape, dtype=np.float64)
-    for lo in range(0, n, STATS_ROWS):
-        x = pooled.take(np.arange(lo, min(n, lo + STATS_ROWS))).astype(np.float64)
-        total += x.sum(axis=0)
-        squares += (x * x).sum(axis=0)
-    mean = total / max(n, 1)
-    return mean, np.sqrt(np.maximum(squares / max(n, 1) - mean * mean, 0.0))
-
-
 def build_model(variant: str, settings: ImageModelSettings, tables: ModelTables,
                 features: ArticleFeatures | None = None, tail: keras.Model | None = None) -> RelevanceModel:
     """An untrained model of ``variant`` with its lookup tables filled."""
@@ -72,7 +58,7 @@ def build_model(variant: str, settings: ImageModelSettings, tables: ModelTables,
                            image_dropout=settings.image_dropout,
                            tail=tail if variant == "end_to_end" else None, name=f"relevance_{variant}")
     model(model.dummy_inputs())  # create every weight now, so that weights can be copied in
-    stats = pooled_stats(features.pooled) if image_dim else (None, None)
+    stats = features.pooled_stats if image_dim else (None, None)
     model.set_tables(tables.customer_codes, tables.article_codes, *stats)
     return model
 
@@ -113,12 +99,17 @@ class EpochLog(keras.callbacks.Callback):
                  row.get("val_loss", np.nan), row.get("val_auc", np.nan), row["seconds"])
 
 
-def fit_phase(model: RelevanceModel, train: PairBatches, valid: PairBatches, epochs: int, lr: float,
-              phase: str, history: list[dict[str, Any]], verbose: int = 0) -> None:
+def compile_model(model: RelevanceModel, lr: float) -> None:
+    """Adam at ``lr``, binary cross-entropy on logits, AUC."""
     # padded rows have weight 0: average over the real rows, so short (grouped) batches count fully
     loss = keras.losses.BinaryCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
     model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss,
                   weighted_metrics=[keras.metrics.AUC(from_logits=True, name="auc")])
+
+
+def fit_phase(model: RelevanceModel, train: PairBatches, valid: PairBatches | None, epochs: int, lr: float,
+              phase: str, history: list[dict[str, Any]], verbose: int = 0) -> None:
+    compile_model(model, lr)
     model.fit(train, validation_data=valid, epochs=epochs, verbose=verbose,
               callbacks=[EpochLog(model.variant, phase, epochs, history)])
 
@@ -132,18 +123,20 @@ def valid_sample(pairs: pl.DataFrame, settings: ImageModelSettings) -> pl.DataFr
 def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTables, pairs_train: pl.DataFrame,
                   pairs_valid: pl.DataFrame, features: ArticleFeatures | None = None,
                   tail: keras.Model | None = None, warm_start: FitResult | None = None,
-                  verbose: int = 0, sample_weights: np.ndarray | None = None) -> FitResult:
+                  verbose: int = 0, sample_weights: np.ndarray | None = None, validate: bool = True) -> FitResult:
     """Train one variant; end_to_end continues from ``warm_start`` (a frozen_calibrated fit) or trains one.
 
     ``FitResult.seconds`` of end_to_end counts both phases. ``sample_weights`` (one per training pair,
-    e.g. class weights) weight the training loss; validation pairs weigh 1.
+    e.g. class weights) weight the training loss; validation pairs weigh 1. ``validate=False`` skips the
+    validation pass after each epoch (no val_* in the history).
     """
-    valid = valid_sample(pairs_valid, settings)
+    valid = valid_sample(pairs_valid, settings) if validate else None
     if variant == "end_to_end":
         if tail is None:
             raise ValueError("end_to_end needs the backbone's tail")
         first = warm_start or train_variant("frozen_calibrated", settings, tables, pairs_train, pairs_valid,
-                                            features, verbose=verbose, sample_weights=sample_weights)
+                                            features, verbose=verbose, sample_weights=sample_weights,
+                                            validate=validate)
         start = time.perf_counter()
         keras.utils.set_random_seed(settings.seed)
         model = build_model(variant, settings, tables, features, tail)
@@ -152,7 +145,7 @@ def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTable
         history = [{**row, "variant": variant} for row in first.history]
         maps = image_table(variant, features)
         fit_phase(model, batches(pairs_train, tables, maps, settings, True, True, settings.seed, sample_weights),
-                  batches(valid, tables, maps, settings, True, False, settings.seed),
+                  None if valid is None else batches(valid, tables, maps, settings, True, False, settings.seed),
                   settings.epochs_finetune, settings.lr_finetune, "finetune", history, verbose)
         return FitResult(variant, model, history, first.seconds + time.perf_counter() - start)
     start = time.perf_counter()
@@ -161,6 +154,6 @@ def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTable
     image = image_table(variant, features)
     history: list[dict[str, Any]] = []
     fit_phase(model, batches(pairs_train, tables, image, settings, False, True, settings.seed, sample_weights),
-              batches(valid, tables, image, settings, False, False, settings.seed),
+              None if valid is None else batches(valid, tables, image, settings, False, False, settings.seed),
               settings.epochs_frozen, settings.lr, "frozen", history, verbose)
     return FitResult(variant, model, history, time.perf_counter() - start)

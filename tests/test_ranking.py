@@ -1,0 +1,59 @@
+"""hm_lib.ranking with the ensemble's relevance: its cut-off precedes every labelled week, the relevance
+features, and the ranker compared with and without them on the tiny world."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from hm_lib import ranker, ranking, schema
+from hm_lib.ensemble import RELEVANCE, RelevanceScorer
+from hm_lib.negatives import build_pairs
+
+
+def random_scorer(ds, members: int = 3, k: int = 4, seed: int = 0) -> RelevanceScorer:
+    rng = np.random.default_rng(seed)
+    ids = np.sort(ds.articles[schema.ARTICLE].to_numpy().astype(np.int64))
+    return RelevanceScorer(ids, rng.normal(size=(members, ds.customers.height, k + 1)).astype(np.float16),
+                           rng.normal(size=(members, ids.size, k + 1)).astype(np.float32),
+                           np.zeros(members, np.float32), np.full(members, 0.5, np.float32), -1.0)
+
+
+def test_the_ensemble_never_sees_a_labelled_week(tiny_world, tiny_data, tmp_path) -> None:
+    cfg = tiny_world.config(work_dir=tmp_path)
+    cutoff = tiny_data.end_date - dt.timedelta(days=6)
+    weeks = cfg.settings("ranker", ranker.RankerSettings).train_weeks + 1
+    first_label_day = cutoff - dt.timedelta(days=7 * weeks)  # the earliest labelled week's first day
+    pairs = build_pairs(cfg, tiny_data, ranking.relevance_cutoff(cfg, cutoff)).pairs
+    assert pairs.height > 0 and pairs["day"].max() < first_label_day
+
+
+def test_relevance_features_rank_within_each_customer(tiny_data) -> None:
+    candidates = pl.DataFrame({schema.CUSTOMER: np.repeat(np.arange(5, dtype=np.int32), 4),
+                               schema.ARTICLE: np.tile(tiny_data.articles[schema.ARTICLE].to_numpy()[:4], 5)})
+    out = ranking.with_relevance(candidates, random_scorer(tiny_data))
+    assert out.height == candidates.height
+    top = out.filter(pl.col(ranking.RELEVANCE_RANK) == 1)
+    assert top.height == 5 and (top[ranking.RELEVANCE_SHARE] == 1.0).all()
+    best = out.group_by(schema.CUSTOMER).agg(pl.col(RELEVANCE).max())
+    assert top.sort(schema.CUSTOMER)[RELEVANCE].to_list() == best.sort(schema.CUSTOMER)[RELEVANCE].to_list()
+    assert (out[ranking.RELEVANCE_SHARE] <= 1.0).all()
+    assert ranking.with_relevance(candidates, None).equals(candidates)
+    kept = ranking.with_relevance(candidates, random_scorer(tiny_data), min_relevance=0.5)
+    assert (kept[RELEVANCE] >= 0.5).all() and kept.height < candidates.height
+
+
+def test_run_compares_the_ranker_with_and_without_the_relevance(tiny_world, tiny_data, tmp_path) -> None:
+    cfg = tiny_world.config(work_dir=tmp_path, output_dir=tmp_path / "outputs", validate=True)
+    cutoff = tiny_data.end_date - dt.timedelta(days=6)
+    result = ranking.run(cfg, tiny_data, cutoff, random_scorer(tiny_data), compare=True)
+    assert RELEVANCE in result.model.feature_name_
+    (model, predictions), = result.alternatives.values()
+    assert not set(ranking.RELEVANCE_FEATURES) & set(model.feature_name_)
+    for preds in (result.predictions, predictions):
+        assert preds.group_by(schema.CUSTOMER).len()["len"].max() <= cfg.k
+    assert ranking.read_predictions(cfg, cutoff).equals(result.predictions)
+    with pytest.raises(FileNotFoundError, match="05_ensemble"):
+        RelevanceScorer.load(tmp_path / "nowhere")
