@@ -26,6 +26,7 @@ from hm_lib.io import atomic_path
 
 log = logging.getLogger(__name__)
 LABEL = "label"
+FEATURE_SOURCES = ("direct", "feast")
 KEYS = (schema.CUSTOMER, schema.ARTICLE)
 
 
@@ -42,6 +43,11 @@ class RankerSettings:
     seed: int = 42
     rank_shard_customers: int = 50_000   # customers whose candidates are featurised and scored at once
     max_week_buyers: int = 40_000        # buyers sampled per training week (bounds memory at full scale)
+    feature_source: str = "direct"       # "feast": training weeks' article and customer features via Feast
+
+    def __post_init__(self) -> None:
+        if self.feature_source not in FEATURE_SOURCES:
+            raise ValueError(f"ranker feature_source must be one of {FEATURE_SOURCES}, not {self.feature_source!r}")
 
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: object) -> RankerSettings:

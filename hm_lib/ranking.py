@@ -17,12 +17,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lightgbm as lgb
 import polars as pl
 from tqdm.auto import tqdm
 
-from hm_lib import ranker, schema
+from hm_lib import feature_store, ranker, schema
 from hm_lib.candidates import CandidateSettings, Past, generate_candidates, read_candidates, write_candidates
 from hm_lib.config import Config
 from hm_lib.data import Dataset
@@ -37,6 +38,9 @@ from hm_lib.ensemble import (
 from hm_lib.evaluation import candidate_report, score, week_truth
 from hm_lib.io import write_parquet
 from hm_lib.pipeline import truth_for_week, validation_scores
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +103,22 @@ def week_buyers(cfg: Config, ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
 
 
 def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: CandidateSettings,
-                  scorer: RelevanceScorer | None = None) -> pl.DataFrame:
+                  scorer: RelevanceScorer | None = None, store: FeatureStore | None = None) -> pl.DataFrame:
     """Features and labels of the candidates of the week's buyers at `cutoff` (see :func:`week_buyers`).
 
     Only buyers with a purchased article among their candidates are kept, since the others carry no
-    ranking signal.
+    ranking signal. With a Feast `store`, the article and customer features are read back from it
+    (point-in-time join at `cutoff`) instead of computed here.
     """
     candidates = generate_candidates(Past.from_dataset(ds, cutoff), week_buyers(cfg, ds, cutoff), settings)
     candidates = with_relevance(candidates, scorer, cfg.settings("ensemble", EnsembleSettings).min_relevance)
     labelled = ranker.label(candidates, ds.transactions, cutoff)
     positive = ranker.with_positives(labelled)
-    tables = ranker.FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
+    if store is None:
+        tables = ranker.FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
+    else:
+        tables = feature_store.historical_tables(store, cutoff, positive[schema.CUSTOMER].unique(),
+                                                 positive[schema.ARTICLE].unique())
     return ranker.assemble(ds.transactions, ds.articles, tables, positive)
 
 
@@ -126,11 +135,16 @@ def write_feature_tables(cfg: Config, tables: ranker.FeatureTables) -> dict[str,
 
 def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None
                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(training rows, early-stopping rows) for target `cutoff`: the labelled weeks before it."""
+    """(training rows, early-stopping rows) for target `cutoff`: the labelled weeks before it.
+
+    With ``ranker__feature_source=feast`` the weeks' feature tables are published to the Feast store
+    and read back through it (hm_lib.feature_store), as a deployment would train.
+    """
     cand = cfg.settings("candidates", CandidateSettings)
     settings = cfg.settings("ranker", ranker.RankerSettings)
+    store = feature_store.apply(cfg, ds, cutoff) if settings.feature_source == "feast" else None
     weeks = [cutoff - dt.timedelta(days=7 * i) for i in range(1, settings.train_weeks + 2)]
-    frames = [labelled_week(cfg, ds, week, cand, scorer) for week in tqdm(weeks, desc="labelled weeks")]
+    frames = [labelled_week(cfg, ds, week, cand, scorer, store) for week in tqdm(weeks, desc="labelled weeks")]
     return pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
 
 

@@ -57,3 +57,16 @@ def test_run_compares_the_ranker_with_and_without_the_relevance(tiny_world, tiny
     assert ranking.read_predictions(cfg, cutoff).equals(result.predictions)
     with pytest.raises(FileNotFoundError, match="05_ensemble"):
         RelevanceScorer.load(tmp_path / "nowhere")
+
+
+def test_training_features_read_through_feast_equal_those_computed_directly(tiny_world, tiny_data, tmp_path) -> None:
+    cutoff = tiny_data.end_date - dt.timedelta(days=6)
+    frames = {}
+    for source in ("direct", "feast"):
+        cfg = tiny_world.config(work_dir=tmp_path / source, ranker__feature_source=source, ranker__train_weeks=1)
+        frames[source] = ranking.training_frames(cfg, tiny_data, cutoff)
+    for direct, feast in zip(frames["direct"], frames["feast"], strict=True):
+        assert direct.height > 0 and direct.columns == feast.columns
+        assert direct.equals(feast)
+    with pytest.raises(ValueError, match="feature_source"):
+        ranker.RankerSettings(feature_source="redis")
