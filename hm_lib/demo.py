@@ -80,8 +80,9 @@ class Ranker:
     """The ranker of a cut-off, and the image relevance scorer whose score it reads (when it does)."""
 
     booster: lgb.Booster
-    scorer: RelevanceScorer | None
-    scorer_file: Path | None  # the scorer's scorer.json, rewritten whenever the scorer is
+    scorer: RelevanceScorer | None = None
+    scorer_file: Path | None = None      # the scorer's scorer.json, rewritten whenever the scorer is
+    min_relevance: float | None = None   # the candidates' filter on it (hm_lib.ensemble.EnsembleSettings)
 
 
 def load_ranker(cfg: Config, cutoff: dt.date) -> Ranker:
@@ -93,10 +94,11 @@ def load_ranker(cfg: Config, cutoff: dt.date) -> Ranker:
 
     booster = lgb.Booster(model_file=str(ranking.predictions_path(cfg, cutoff).with_name("ranker.txt")))
     if ensemble.RELEVANCE not in booster.feature_name():
-        return Ranker(booster, None, None)
+        return Ranker(booster)
     scorer_cutoff = ranking.relevance_cutoff(cfg, cutoff)
     return Ranker(booster, ensemble.load_scorer(cfg.work_dir, scorer_cutoff),
-                  ensemble.relevance_dir(cfg.work_dir, scorer_cutoff) / META_FILE)
+                  ensemble.relevance_dir(cfg.work_dir, scorer_cutoff) / META_FILE,
+                  cfg.settings("ensemble", ensemble.EnsembleSettings).min_relevance)
 
 
 def demo_dir(work_dir: str | Path) -> Path:
@@ -250,18 +252,24 @@ def _history(ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
 
 
 def ranker_rows(ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, keys: pl.DataFrame,
-                scorer: RelevanceScorer | None = None) -> pl.DataFrame:
+                ranker: Ranker) -> pl.DataFrame:
     """(customer, article_id) ``keys``, sorted, with the ranker's features that belong to neither entity
-    (candidate sources, customer x article, the ``scorer``'s relevance if given): what
-    :func:`hm_lib.feature_store.serve` scores."""
+    (candidate sources; the image relevance ones when it reads them, over all the customer's
+    candidates as for its predictions; customer x article): what :func:`hm_lib.feature_store.serve` scores."""
     from hm_lib.features import pair_features
 
     keys = keys.select(CUSTOMER, ARTICLE).sort(CUSTOMER, ARTICLE)
-    sources = candidates.join(keys.lazy(), on=[CUSTOMER, ARTICLE], how="semi").collect()
-    rows = (keys.join(sources, on=[CUSTOMER, ARTICLE], how="left", maintain_order="left")
+    if ranker.scorer is None:
+        sources = candidates.join(keys.lazy(), on=[CUSTOMER, ARTICLE], how="semi").collect()
+    else:
+        from hm_lib.ranking import with_relevance
+
+        theirs = candidates.join(keys.lazy().select(CUSTOMER).unique(), on=CUSTOMER, how="semi").collect()
+        sources = with_relevance(theirs, ranker.scorer, ranker.min_relevance).join(keys, on=[CUSTOMER, ARTICLE],
+                                                                                   how="semi")
+    return (keys.join(sources, on=[CUSTOMER, ARTICLE], how="left", maintain_order="left")
             .join(pair_features(ds.transactions, ds.articles, keys, cutoff), on=[CUSTOMER, ARTICLE], how="left",
                   maintain_order="left"))
-    return rows if scorer is None else rows.with_columns(scorer.score(rows))
 
 
 def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame,
@@ -277,7 +285,7 @@ def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.L
     recs = (fill_up(predictions, popular, ds.customers, cfg.k)
             .join(predictions.select(CUSTOMER, ARTICLE, SCORE), on=[CUSTOMER, ARTICLE], how="left")
             .with_columns(pl.col(SCORE).is_null().alias("filled")))
-    rows = ranker_rows(ds, cutoff, candidates, recs.filter(~pl.col("filled")), ranker.scorer)
+    rows = ranker_rows(ds, cutoff, candidates, recs.filter(~pl.col("filled")), ranker)
     articles, customers = (pl.read_parquet(fs.offline_path(cfg.work_dir, entity, cutoff)).drop(EVENT_TIMESTAMP)
                            for entity in ("article", "customer"))
     why = pl.concat(fs.explain(ranker.booster, rows.slice(start, EXPLAIN_ROWS)

@@ -286,7 +286,8 @@ def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataF
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise ValueError(f"the ranker needs features that the rows do not have: {missing}")
-    leaves = np.asarray(booster.predict(frame.select(names).to_pandas(), pred_leaf=True)).reshape(frame.height, -1)
+    features = frame.select(pl.col(n).cast(pl.Float32) for n in names).to_pandas()  # as hm_lib.ranker feeds it
+    leaves = np.asarray(booster.predict(features, pred_leaf=True)).reshape(frame.height, -1)
     bias, tables = _leaf_contributions(booster)
     contrib = np.zeros((frame.height, len(names)))
     for tree, table in enumerate(tables[:leaves.shape[1]]):

@@ -50,7 +50,7 @@ def served_and_batch(cfg: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
     recs = recs.filter(~pl.col("filled") & (pl.col("customer") < 50)).sort("customer", "article_id")
     ranker = hm_demo.load_ranker(cfg, CUTOFF)
     ds, candidates = load(cfg.data_dir, cfg.processed_dir), read_candidates(cfg.work_dir, CUTOFF)
-    rows = hm_demo.ranker_rows(ds, CUTOFF, candidates, recs, ranker.scorer)
+    rows = hm_demo.ranker_rows(ds, CUTOFF, candidates, recs, ranker)
     return fs.serve(fs.open_store(cfg.work_dir), ranker.booster, rows, top=hm_demo.REASONS), recs
 
 
@@ -173,7 +173,7 @@ def test_a_ranker_that_reads_the_image_relevance_is_explained_with_it(work: Conf
     monkeypatch.setattr(ensemble, "load_scorer", lambda *_: StubScorer())
     prepared = hm_demo.prepare_demo(work)
     assert prepared.artefacts_rebuilt and not prepared.store_rebuilt
-    assert RELEVANCE in hm_demo.load_ranker(work, CUTOFF).booster.feature_name()
+    assert {RELEVANCE, ranking.RELEVANCE_RANK} <= set(hm_demo.load_ranker(work, CUTOFF).booster.feature_name())
     served, expected = served_and_batch(work)
     assert (served["score"] - expected["score"]).abs().max() < 1e-5
     touch(scorer_file)  # the ensemble saved again

@@ -145,7 +145,7 @@ def test_explanations_add_up_to_the_model_score() -> None:
     x = pl.DataFrame({"customer": np.arange(400), "article_id": np.arange(400) % 7, "a": rng.normal(size=400),
                       "b": rng.integers(0, 6, 400), "c": np.where(rng.random(400) < 0.3, np.nan, rng.normal(size=400))})
     y = (x["a"] + 2 * x["b"].is_in([2, 4]).cast(pl.Float64) + x["c"].fill_nan(0) + rng.normal(size=400) > 1)
-    features = x.select("a", "b", "c").to_pandas()
+    features = x.select(pl.col("a", "b", "c").cast(pl.Float32)).to_pandas()  # LightGBM is fed float32
     params = {"objective": "binary", "num_leaves": 7, "min_data_in_leaf": 5, "min_data_per_group": 5, "cat_smooth": 1,
               "verbose": -1}
     booster = lgb.train(params, lgb.Dataset(features, y.to_numpy(), categorical_feature=["b"]), num_boost_round=15)
