@@ -37,7 +37,7 @@ validate: data
 test: venv
 	$(VENV)/bin/pytest -q
 
-# The Streamlit demo on http://127.0.0.1:8501 (writes its feature store and artefacts first).
+# The Streamlit demo on http://127.0.0.1:8501 (first brings its feature store and artefacts up to date).
 .PHONY: demo
 demo: data
 	$(HM) demo --data $(DATA) --scale $(SCALE)

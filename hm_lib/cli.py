@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving_args(f)
     f.set_defaults(func=cmd_features)
 
-    d = sub.add_parser("demo", help="the Streamlit demo on 127.0.0.1 (writes its feature store and artefacts first)")
+    d = sub.add_parser("demo", help="the Streamlit demo on 127.0.0.1 (first brings its feature store and artefacts up to date)")
     serving_args(d)
     d.add_argument("--port", type=int, default=8501)
     d.add_argument("--prepare-only", action="store_true", help="write the artefacts, do not serve")
