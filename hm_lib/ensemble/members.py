@@ -1,11 +1,13 @@
 """Training the ensemble's members one after another at the cost of one model's set-up.
 
 Members of a frozen variant (no_image, frozen_pooled, frozen_calibrated) have the same architecture, so
-they train in one compiled model: before each member its weights are replaced by a freshly initialised
-model's (seeded per member) and the optimizer's state is zeroed. The training step is then traced once
-for all members instead of once per member and padded batch shape, which at default scale was about a
-third of the members' time. end_to_end members (two phases, each with a backbone tail) train as
-separate models.
+they train in one compiled model on the TensorFlow backend: before each member its variables are
+replaced by a freshly initialised model's (seeded per member) and the optimizer's state is zeroed.
+The training step is then traced once for all members instead of once per member and padded batch
+shape, which at default scale was about a third of the members' time. The JAX trainer keeps its own
+copy of the training state between fits (so assigned variables would not take), and end_to_end
+members (two phases, each with a backbone tail) differ in structure: both train a separate model per
+member, with the same results.
 """
 from __future__ import annotations
 
@@ -35,9 +37,13 @@ def reset_optimizer(optimizer: keras.optimizers.Optimizer) -> None:
 
 
 def restart_from(model: RelevanceModel, fresh: RelevanceModel) -> None:
-    """Give ``model`` the initial state of ``fresh`` (same architecture): weights and the dropout's seed."""
-    model.set_weights(fresh.get_weights())
-    model.dropout.seed_generator.state.assign(fresh.dropout.seed_generator.state.value)
+    """Give ``model`` the initial state of ``fresh`` (same architecture): every variable, seeds included."""
+    if len(model.variables) != len(fresh.variables):
+        raise ValueError("restart_from needs two models of the same architecture")
+    for target, source in zip(model.variables, fresh.variables, strict=True):
+        if tuple(target.shape) != tuple(source.shape):
+            raise ValueError(f"restart_from: {target.path} {target.shape} vs {source.path} {source.shape}")
+        target.assign(keras.ops.convert_to_numpy(source))  # a copy: JAX donates a training model's buffers
 
 
 class MemberTrainer:
@@ -63,7 +69,7 @@ class MemberTrainer:
         else:
             keras.utils.set_random_seed(seed)
             fresh = build_model(self.variant, settings, self.tables, self.features)
-            if self.model is None:
+            if self.model is None or keras.backend.backend() != "tensorflow":
                 self.model = fresh
                 compile_model(self.model, settings.lr)
             else:

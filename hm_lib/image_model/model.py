@@ -160,6 +160,6 @@ def copy_shared_weights(source: keras.Model, target: keras.Model) -> int:
     for w in target.weights:
         src = found.get(key(w.path))
         if src is not None and tuple(src.shape) == tuple(w.shape):
-            w.assign(src)
+            w.assign(keras.ops.convert_to_numpy(src))  # a copy: JAX donates a training model's buffers
             copied += 1
     return copied
