@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from hm_lib import layout
 from hm_lib.baselines import before, fill_up, top_articles
 from hm_lib.config import Config
 from hm_lib.data import MANIFEST, fingerprint, load, prepare
@@ -105,21 +106,18 @@ def demo_dir(work_dir: str | Path) -> Path:
     return Path(work_dir) / "demo"
 
 
-# Where the stages before put a cut-off's outputs, without importing them (LightGBM, TensorFlow and the
-# candidate sources take seconds; the tests check these paths against the stages' own).
+# Where the stages before put a cut-off's outputs (hm_lib.layout: importing the stages themselves would
+# load LightGBM, TensorFlow and the candidate sources, seconds before the first page).
 def predictions_file(cfg: Config, cutoff: dt.date) -> Path:
-    """``hm_lib.ranking.predictions_path``."""
-    return cfg.work_dir / "predictions" / f"cutoff={cutoff}" / "ranker.parquet"
+    return layout.predictions_path(cfg.work_dir, cutoff)
 
 
 def candidates_manifest(cfg: Config, cutoff: dt.date) -> Path:
-    """The manifest in ``hm_lib.candidates.shards.candidates_dir``."""
-    return cfg.work_dir / "candidates" / f"cutoff={cutoff}" / "manifest.json"
+    return layout.cutoff_dir(cfg.work_dir, "candidates", cutoff) / "manifest.json"
 
 
 def feature_tables(cfg: Config, cutoff: dt.date) -> list[Path]:
-    """The files in ``hm_lib.ranking.feature_dir``."""
-    return sorted((cfg.work_dir / "features" / f"cutoff={cutoff}").glob("[!.]*.parquet"))
+    return sorted(layout.cutoff_dir(cfg.work_dir, "features", cutoff).glob("[!.]*.parquet"))
 
 
 def latest_predictions(cfg: Config) -> dt.date | None:

@@ -23,7 +23,7 @@ import lightgbm as lgb
 import polars as pl
 from tqdm.auto import tqdm
 
-from hm_lib import feature_store, ranker, schema
+from hm_lib import feature_store, layout, ranker, schema
 from hm_lib.candidates import CandidateSettings, Past, generate_candidates, read_candidates, write_candidates
 from hm_lib.config import Config
 from hm_lib.data import Dataset
@@ -123,7 +123,7 @@ def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: Candidate
 
 
 def feature_dir(cfg: Config, cutoff: dt.date) -> Path:
-    return cfg.work_dir / "features" / f"cutoff={cutoff}"
+    return layout.cutoff_dir(cfg.work_dir, "features", cutoff)
 
 
 def write_feature_tables(cfg: Config, tables: ranker.FeatureTables) -> dict[str, Path]:
@@ -172,7 +172,7 @@ def predict(cfg: Config, ds: Dataset, models: dict[str, lgb.LGBMRanker], cutoff:
 
 
 def predictions_path(cfg: Config, cutoff: dt.date) -> Path:
-    return cfg.work_dir / "predictions" / f"cutoff={cutoff}" / "ranker.parquet"
+    return layout.predictions_path(cfg.work_dir, cutoff)
 
 
 def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None,

@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
+from hm_lib import layout
 from hm_lib.baselines import Customers, customer_frame
 from hm_lib.candidates.generate import SOURCES, fit_sources, propose
 from hm_lib.candidates.past import Past
@@ -46,7 +47,7 @@ class WrittenCandidates:
 
 
 def candidates_dir(work_dir: str | Path, cutoff: dt.date) -> Path:
-    return Path(work_dir) / "candidates" / f"cutoff={cutoff.isoformat()}"
+    return layout.cutoff_dir(work_dir, "candidates", cutoff)
 
 
 def part_path(folder: Path, shard: int) -> Path:

@@ -28,11 +28,12 @@ import polars as pl
 from sklearn.utils.class_weight import compute_class_weight
 from tqdm.auto import tqdm
 
+from hm_lib import layout
 from hm_lib.config import Config
 from hm_lib.data import Dataset
 from hm_lib.ensemble.compare import calibration, compare
 from hm_lib.ensemble.members import MemberTrainer
-from hm_lib.ensemble.parts import resample
+from hm_lib.ensemble.parts import Resampled, resample
 from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer, sigmoid
 from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.ensemble.stacker import fit_stacker
@@ -77,7 +78,7 @@ class EnsembleResult:
 
 def relevance_dir(work_dir: Path, cutoff: dt.date) -> Path:
     """{work_dir}/relevance/cutoff=YYYY-MM-DD."""
-    return Path(work_dir) / "relevance" / f"cutoff={cutoff.isoformat()}"
+    return layout.cutoff_dir(work_dir, "relevance", cutoff)
 
 
 def _digest(*parts: Any) -> str:
@@ -121,6 +122,24 @@ def _pair_logits(member: MemberTables, tables: ModelTables, pairs: pl.DataFrame)
     return member.logits(pairs[CUSTOMER].to_numpy().astype(np.int64), tables.positions(pairs[ARTICLE]))
 
 
+def _train_members(trainer: MemberTrainer, parts: Resampled, work: Path, seed: int
+                   ) -> tuple[list[MemberTables], list[dict[str, Any]], float]:
+    """Every member's tables (read back from ``work`` when kept by an interrupted run), history and seconds."""
+    work.mkdir(parents=True, exist_ok=True)
+    members, history, total = [], [], 0.0
+    for i in tqdm(range(parts.parts), desc="ensemble members"):
+        path = work / f"member-{i}.npz"
+        if path.is_file():
+            member, rows, seconds = _load_member(path)
+        else:
+            member, rows, seconds = trainer.train(parts.member(i), seed=seed + 1 + i)
+            _save_member(work, i, member, rows, seconds)
+        members.append(member)
+        history += [{**row, "member": i} for row in rows]
+        total += seconds
+    return members, history, total
+
+
 def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSettings | None = None,
                  image_settings: ImageModelSettings | None = None, force: bool = False,
                  verbose: int = 0) -> EnsembleResult:
@@ -151,19 +170,11 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     parts = resample(split.train, settings.members, settings.stack_share, cfg.seed)
     log.info("ensemble: %s", parts.summary())
     work = folder / f"members-{digest}"
-    work.mkdir(parents=True, exist_ok=True)
-    members, history, member_seconds = [], [], 0.0
+    for stale in folder.glob("members-*"):
+        if stale != work:  # kept members of other inputs
+            shutil.rmtree(stale, ignore_errors=True)
     trainer = MemberTrainer(settings.variant, image_settings, tables, features, backbone, verbose)
-    for i in tqdm(range(settings.members), desc="ensemble members"):
-        path = work / f"member-{i}.npz"
-        if path.is_file():
-            member, rows, seconds = _load_member(path)
-        else:
-            member, rows, seconds = trainer.train(parts.member(i), seed=cfg.seed + 1 + i)
-            _save_member(work, i, member, rows, seconds)
-        members.append(member)
-        history += [{**row, "member": i} for row in rows]
-        member_seconds += seconds
+    members, history, member_seconds = _train_members(trainer, parts, work, cfg.seed)
     timings["members"] = member_seconds
     start = time.perf_counter()
     stack_logits = np.column_stack([_pair_logits(m, tables, parts.stack) for m in members])

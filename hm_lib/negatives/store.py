@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from hm_lib import layout
 from hm_lib.config import Config
 from hm_lib.data import Dataset
 from hm_lib.io import read_json, write_json, write_parquet
@@ -41,7 +42,7 @@ class NegativePairs:
 
 def pairs_dir(work_dir: Path, cutoff: dt.date) -> Path:
     """{work_dir}/negatives/cutoff=YYYY-MM-DD."""
-    return Path(work_dir) / "negatives" / f"cutoff={cutoff.isoformat()}"
+    return layout.cutoff_dir(work_dir, "negatives", cutoff)
 
 
 def inputs_digest(inputs: WindowInputs, cutoff: dt.date, settings: NegativeSettings, seed: int) -> str:

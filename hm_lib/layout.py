@@ -1,0 +1,28 @@
+"""Where each stage keeps a cut-off's outputs under the work folder.
+
+One place for the layout, importable without any stage's heavy dependencies (the demo reads it):
+
+    {work_dir}/candidates/cutoff=YYYY-MM-DD/   candidate shards and manifest.json (hm_lib.candidates)
+    {work_dir}/negatives/cutoff=YYYY-MM-DD/    pairs.parquet and report.json (hm_lib.negatives)
+    {work_dir}/relevance/cutoff=YYYY-MM-DD/    the ensemble's scorer and summary.json (hm_lib.ensemble)
+    {work_dir}/features/cutoff=YYYY-MM-DD/     article.parquet and customer.parquet (hm_lib.ranking)
+    {work_dir}/predictions/cutoff=YYYY-MM-DD/  ranker.parquet and ranker.txt (hm_lib.ranking)
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+STAGES = ("candidates", "negatives", "relevance", "features", "predictions")
+
+
+def cutoff_dir(work_dir: str | Path, stage: str, cutoff: dt.date) -> Path:
+    """{work_dir}/{stage}/cutoff=YYYY-MM-DD."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage folder {stage!r}; one of {', '.join(STAGES)}")
+    return Path(work_dir) / stage / f"cutoff={cutoff.isoformat()}"
+
+
+def predictions_path(work_dir: str | Path, cutoff: dt.date) -> Path:
+    """The ranker's predictions for a cut-off (its model ``ranker.txt`` lies beside them)."""
+    return cutoff_dir(work_dir, "predictions", cutoff) / "ranker.parquet"
