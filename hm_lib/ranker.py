@@ -32,7 +32,7 @@ KEYS = (schema.CUSTOMER, schema.ARTICLE)
 
 @dataclass(frozen=True)
 class RankerSettings:
-    train_weeks: int = 4             # past weeks of labelled candidates to train on (before the early-stopping week)
+    train_weeks: int = 8             # labelled weeks to train on, before the early-stopping week (8 vs 4: docs/benchmarks.md)
     n_estimators: int = 400
     learning_rate: float = 0.05
     num_leaves: int = 63

@@ -81,8 +81,8 @@ def with_relevance(candidates: pl.DataFrame, scorer: RelevanceScorer | None, min
     """Candidates with the relevance features, filtered by `min_relevance` (unchanged without a scorer).
 
     Besides the stacked probability, its rank among the customer's candidates and its share of their
-    best: lambdarank compares candidates within a customer, and at default scale the two relative
-    columns lifted MAP@12 from 0.0421 to 0.0433 (docs/benchmarks.md).
+    best, since lambdarank compares candidates within a customer (their worth at default scale is in
+    docs/benchmarks.md: within the spread between LightGBM seeds).
     """
     if scorer is None:
         return candidates
