@@ -20,6 +20,7 @@ import polars as pl
 
 from hm_lib.ensemble.scorer import MemberTables
 from hm_lib.image_model.backbone import BackboneSplit
+from hm_lib.image_model.cache import FeatureTable
 from hm_lib.image_model.features import ArticleFeatures
 from hm_lib.image_model.model import RelevanceModel
 from hm_lib.image_model.scoring import ImageRelevanceModel
@@ -55,6 +56,7 @@ class MemberTrainer:
         self.features, self.backbone, self.verbose = features, backbone, verbose
         self.image = image_table(variant, features)
         self.model: RelevanceModel | None = None
+        self.last: ImageRelevanceModel | None = None  # the member trained last
 
     def train(self, pairs: pl.DataFrame, seed: int, sample_weights: np.ndarray | None = None
               ) -> tuple[MemberTables, list[dict[str, Any]], float]:
@@ -79,5 +81,20 @@ class MemberTrainer:
             model.fit(batches(pairs, self.tables, self.image, settings, False, True, seed, sample_weights),
                       epochs=settings.epochs_frozen, verbose=self.verbose,
                       callbacks=[EpochLog(self.variant, "frozen", settings.epochs_frozen, history)])
-        tables = MemberTables.of(ImageRelevanceModel(model, settings, self.tables.article_ids, self.image))
-        return tables, history, time.perf_counter() - start
+        self.last = ImageRelevanceModel(model, settings, self.tables.article_ids, self.image)
+        return MemberTables.of(self.last), history, time.perf_counter() - start
+
+
+def image_branch_output(first: ImageRelevanceModel) -> np.ndarray:
+    """(articles, d) float16 output of a trained member's image branch (tail and calibration), every article."""
+    return first.image_embeddings(np.arange(first.article_ids.size)).astype(np.float16)
+
+
+def branch_features(features: ArticleFeatures, branch: np.ndarray) -> ArticleFeatures:
+    """``features`` with a first member's image-branch output in place of the pooled backbone features.
+
+    Members 2..K train the frozen_pooled variant on it: the backbone tail and the calibration layer,
+    most of a step's cost, are trained and run once for the whole ensemble.
+    """
+    pooled = FeatureTable(branch, np.arange(branch.shape[0]), features.pooled.status, features.pooled.folder)
+    return ArticleFeatures(features.article_ids, features.maps, pooled)

@@ -19,7 +19,9 @@ class EnsembleSettings:
     every member). ``stack_share`` of the training pairs (hashed by pair) is held out from every member
     and trains the stacker. ``min_relevance``: candidates whose stacked probability falls below it are
     dropped before ranking (None keeps all; the ranker decides). ``single_model``: also train one model on
-    all negatives with class weights, for the comparison.
+    all negatives with class weights, for the comparison. ``share_image_branch`` (calibrated variants):
+    members 2..K take the first member's trained image branch (calibration layer, and tail) as fixed
+    input features and train the rest, so the image network's training is paid once, not K times.
     """
 
     members: int = 10
@@ -28,6 +30,7 @@ class EnsembleSettings:
     stack_epochs: int = 30
     stack_lr: float = 0.05
     single_model: bool = True
+    share_image_branch: bool = True
     min_relevance: float | None = None
     thresholds: tuple[float, ...] = (0.03, 0.05, 0.07, 0.09, 0.11, 0.13, 0.15)
     calibration_bins: int = 10

@@ -32,7 +32,7 @@ from hm_lib import layout
 from hm_lib.config import Config
 from hm_lib.data import Dataset
 from hm_lib.ensemble.compare import calibration, compare
-from hm_lib.ensemble.members import MemberTrainer
+from hm_lib.ensemble.members import MemberTrainer, branch_features, image_branch_output
 from hm_lib.ensemble.parts import Resampled, resample
 from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer, sigmoid
 from hm_lib.ensemble.settings import EnsembleSettings
@@ -40,6 +40,7 @@ from hm_lib.ensemble.stacker import fit_stacker
 from hm_lib.image_model.backbone import BackboneSplit
 from hm_lib.image_model.features import ArticleFeatures, article_features
 from hm_lib.image_model.images import ImageSource
+from hm_lib.image_model.model import CALIBRATED
 from hm_lib.image_model.settings import ImageModelSettings
 from hm_lib.image_model.stage import cache_root, prepare_backbone
 from hm_lib.image_model.tables import ModelTables, model_tables
@@ -50,6 +51,7 @@ from hm_lib.schema import ARTICLE, CUSTOMER
 
 log = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.json"
+BRANCH_FILE = "image-branch.npy"
 MEAN, STACKER, SINGLE = "members' mean", "stacker", "class-weighted single"
 
 
@@ -122,17 +124,31 @@ def _pair_logits(member: MemberTables, tables: ModelTables, pairs: pl.DataFrame)
     return member.logits(pairs[CUSTOMER].to_numpy().astype(np.int64), tables.positions(pairs[ARTICLE]))
 
 
-def _train_members(trainer: MemberTrainer, parts: Resampled, work: Path, seed: int
+def _train_members(trainer: MemberTrainer, parts: Resampled, work: Path, seed: int, share_image_branch: bool
                    ) -> tuple[list[MemberTables], list[dict[str, Any]], float]:
-    """Every member's tables (read back from ``work`` when kept by an interrupted run), history and seconds."""
+    """Every member's tables (read back from ``work`` when kept by an interrupted run), history and seconds.
+
+    With ``share_image_branch`` (calibrated variants), members after the first train the frozen_pooled
+    variant on the first member's image branch output, kept in ``work`` as well.
+    """
     work.mkdir(parents=True, exist_ok=True)
+    share = share_image_branch and trainer.variant in CALIBRATED
     members, history, total = [], [], 0.0
     for i in tqdm(range(parts.parts), desc="ensemble members"):
         path = work / f"member-{i}.npz"
+        if i == 1 and share:
+            trainer = MemberTrainer("frozen_pooled", trainer.settings, trainer.tables,
+                                    branch_features(trainer.features, np.load(work / BRANCH_FILE)), None,
+                                    trainer.verbose)
         if path.is_file():
             member, rows, seconds = _load_member(path)
         else:
             member, rows, seconds = trainer.train(parts.member(i), seed=seed + 1 + i)
+            if i == 0 and share:
+                start = time.perf_counter()
+                with atomic_path(work / BRANCH_FILE, suffix=".npy") as tmp:
+                    np.save(tmp, image_branch_output(trainer.last))
+                seconds += time.perf_counter() - start
             _save_member(work, i, member, rows, seconds)
         members.append(member)
         history += [{**row, "member": i} for row in rows]
@@ -174,7 +190,7 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
         if stale != work:  # kept members of other inputs
             shutil.rmtree(stale, ignore_errors=True)
     trainer = MemberTrainer(settings.variant, image_settings, tables, features, backbone, verbose)
-    members, history, member_seconds = _train_members(trainer, parts, work, cfg.seed)
+    members, history, member_seconds = _train_members(trainer, parts, work, cfg.seed, settings.share_image_branch)
     timings["members"] = member_seconds
     start = time.perf_counter()
     stack_logits = np.column_stack([_pair_logits(m, tables, parts.stack) for m in members])
