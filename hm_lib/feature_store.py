@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hm_lib.config import Config
-from hm_lib.features.common import EVENT_TIMESTAMP
+from hm_lib.features.common import EVENT_TIMESTAMP, lightgbm_input
 from hm_lib.io import atomic_path
 from hm_lib.schema import ARTICLE, CUSTOMER, SCORE
 
@@ -72,7 +72,7 @@ def offline_path(work_dir: str | Path, entity: str, cutoff: dt.date) -> Path:
 
 def timestamp(cutoff: dt.date) -> dt.datetime:
     """The event timestamp of a cut-off's tables: its midnight, UTC."""
-    return dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC)
 
 
 class Definitions(NamedTuple):
@@ -286,7 +286,7 @@ def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataF
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise ValueError(f"the ranker needs features that the rows do not have: {missing}")
-    features = frame.select(pl.col(n).cast(pl.Float32) for n in names).to_pandas()  # as hm_lib.ranker feeds it
+    features = lightgbm_input(frame, names)
     leaves = np.asarray(booster.predict(features, pred_leaf=True)).reshape(frame.height, -1)
     bias, tables = _leaf_contributions(booster)
     contrib = np.zeros((frame.height, len(names)))

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
-import pandas as pd
 import polars as pl
 
 from hm_lib import schema
 from hm_lib.config import check_scale
 from hm_lib.features import ARTICLE_CATEGORICALS, article_features, customer_features, pair_features
-from hm_lib.features.common import EVENT_TIMESTAMP
+from hm_lib.features.common import EVENT_TIMESTAMP, lightgbm_input
 from hm_lib.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -94,13 +93,6 @@ def feature_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in (*KEYS, LABEL, EVENT_TIMESTAMP)]
 
 
-def _pandas(frame: pl.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Feature columns for LightGBM, all float32: LightGBM copies a frame into one array of the widest
-    column type, so a single float64 or int column would double that copy (counts, days and category
-    codes are far below 2**24, exact in float32)."""
-    return frame.select(pl.col(c).cast(pl.Float32) for c in columns).to_pandas()
-
-
 def _groups(frame: pl.DataFrame) -> np.ndarray:
     """Group sizes of consecutive customers (the frame is sorted by customer)."""
     return frame.group_by(schema.CUSTOMER, maintain_order=True).len()["len"].to_numpy()
@@ -126,10 +118,10 @@ def fit(train: pl.DataFrame, valid: pl.DataFrame | None, settings: RankerSetting
                            random_state=settings.seed, deterministic=True, force_row_wise=True, n_jobs=2, verbose=-1)
     fit_args: dict = {"group": _groups(train), "categorical_feature": cats}
     if valid is not None and not (valid := with_positives(valid)).is_empty():
-        fit_args |= {"eval_X": (_pandas(valid, cols),), "eval_y": (valid[LABEL].to_numpy(),), "eval_group": [_groups(valid)],
+        fit_args |= {"eval_X": (lightgbm_input(valid, cols),), "eval_y": (valid[LABEL].to_numpy(),), "eval_group": [_groups(valid)],
                      "eval_at": [schema.K], "eval_metric": "map",
                      "callbacks": [lgb.early_stopping(settings.early_stopping_rounds, verbose=False)]}
-    model.fit(_pandas(train, cols), train[LABEL].to_numpy(), **fit_args)
+    model.fit(lightgbm_input(train, cols), train[LABEL].to_numpy(), **fit_args)
     log.info("ranker: %d trees on %d rows (%d customers), %d features", model.best_iteration_ or settings.n_estimators,
              train.height, len(fit_args["group"]), len(cols))
     return model
@@ -137,7 +129,7 @@ def fit(train: pl.DataFrame, valid: pl.DataFrame | None, settings: RankerSetting
 
 def rank(model: lgb.LGBMRanker, frame: pl.DataFrame, k: int = schema.K) -> pl.DataFrame:
     """The k best candidates of each customer by the model's score (long predictions frame)."""
-    scores = model.predict(_pandas(frame, model.feature_name_), num_iteration=model.best_iteration_)
+    scores = model.predict(lightgbm_input(frame, model.feature_name_), num_iteration=model.best_iteration_)
     return (frame.select(*KEYS).with_columns(pl.Series(schema.SCORE, scores, dtype=pl.Float32))
             .sort([schema.CUSTOMER, schema.SCORE, schema.ARTICLE], descending=[False, True, False])
             .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over(schema.CUSTOMER).alias(schema.RANK))

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EVENT_TIMESTAMP = "event_timestamp"
 
@@ -21,7 +25,14 @@ def days_before(cutoff: dt.date, column: str = "t_dat") -> pl.Expr:
     return (pl.lit(cutoff) - pl.col(column)).dt.total_days()
 
 
+def lightgbm_input(frame: pl.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Feature columns as the ranker feeds LightGBM: all float32. LightGBM copies a frame into one array
+    of the widest column type, so a single float64 or int column would double that copy (counts, days
+    and category codes are far below 2**24, exact in float32)."""
+    return frame.select(pl.col(c).cast(pl.Float32) for c in columns).to_pandas()
+
+
 def with_timestamp(df: pl.DataFrame, cutoff: dt.date) -> pl.DataFrame:
     """Add the feature-store event timestamp (midnight of the cut-off, UTC)."""
-    ts = dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.timezone.utc)
+    ts = dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC)
     return df.with_columns(pl.lit(ts).dt.cast_time_unit("us").alias(EVENT_TIMESTAMP))
