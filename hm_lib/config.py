@@ -25,6 +25,13 @@ def check_scale(scale: str) -> str:
     return scale
 
 
+def check_settings(name: str, checks: dict[str, bool], detail: str = "") -> None:
+    """Raise one ValueError naming every failed check (``message -> ok``) of a settings class ``name``."""
+    failed = [message for message, ok in checks.items() if not ok]
+    if failed:
+        raise ValueError(f"{name}: {'; '.join(failed)}{detail}")
+
+
 class StageSettings(Protocol[S]):
     @classmethod
     def for_scale(cls, scale: str, **overrides: Any) -> S: ...

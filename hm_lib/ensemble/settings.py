@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from hm_lib.config import check_scale
+from hm_lib.config import check_scale, check_settings
 from hm_lib.image_model.settings import VARIANTS
 
 
@@ -43,9 +43,7 @@ class EnsembleSettings:
             "stack_epochs must be at least 1": self.stack_epochs >= 1,
             "min_relevance must lie in [0, 1]": self.min_relevance is None or 0.0 <= self.min_relevance <= 1.0,
         }
-        failed = [message for message, ok in checks.items() if not ok]
-        if failed:
-            raise ValueError(f"EnsembleSettings: {'; '.join(failed)}")
+        check_settings("EnsembleSettings", checks)
 
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: Any) -> EnsembleSettings:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hm_lib.config import check_scale
+from hm_lib.config import check_scale, check_settings
 
 # The paper's ablation: ids and attributes only; frozen pooled backbone features; frozen features
 # through the calibration layer; calibration and the backbone's tail trained end to end.
@@ -91,9 +91,7 @@ class ImageModelSettings:
             f"customer_attributes must be among {CUSTOMER_ATTRIBUTES}": set(self.customer_attributes)
             <= set(CUSTOMER_ATTRIBUTES),
         }
-        failed = [message for message, ok in checks.items() if not ok]
-        if failed:
-            raise ValueError(f"ImageModelSettings: {'; '.join(failed)}")
+        check_settings("ImageModelSettings", checks)
 
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: Any) -> ImageModelSettings:

@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from hm_lib.config import check_scale
+from hm_lib.config import check_scale, check_settings
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,7 @@ class NegativeSettings:
             "validation_share must lie in [0, 1]": 0.0 <= self.validation_share <= 1.0,
             "validation_days must lie in [1, window_days)": 1 <= self.validation_days < self.window_days,
         }
-        failed = [message for message, ok in checks.items() if not ok]
-        if failed:
-            raise ValueError(f"NegativeSettings: {'; '.join(failed)} ({self})")
+        check_settings("NegativeSettings", checks, f" ({self})")
 
     @classmethod
     def for_scale(cls, scale: str = "default", **overrides: Any) -> NegativeSettings:
