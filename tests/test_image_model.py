@@ -23,6 +23,7 @@ from hm_lib.image_model import (
 from hm_lib.image_model import backbone as backbone_module
 from hm_lib.image_model.backbone import IMAGENET_FILE, preprocess
 from hm_lib.image_model.data import grouped_batches, padded_count
+from hm_lib.image_model.history import purchase_history
 from hm_lib.image_model.images import CORRUPT, MISSING, OK, WHITE
 from hm_lib.image_model.model import copy_shared_weights
 from hm_lib.image_model.plots import nearest_neighbours
@@ -223,6 +224,45 @@ def test_phase_two_starts_where_phase_one_ended(stage) -> None:
     positions = np.arange(stage.tables.n_articles)
     # equal up to the float16 rounding of the cached pooled features
     np.testing.assert_allclose(scorer.item_table(positions), frozen.item_table(positions), rtol=1e-2, atol=1e-2)
+
+
+def test_the_image_share_starts_at_zero_and_the_image_codes_are_whitened(stage) -> None:
+    """A fresh image model scores as if it had no photo; training decides how much the photos count."""
+    positions = np.arange(stage.tables.n_articles)
+    model = build_model("frozen_calibrated", stage.settings, stage.tables, stage.features)
+    pooled = stage.features.pooled.take(positions)
+    fresh = keras.ops.convert_to_numpy(model.item_vectors(positions, pooled))
+    blank = keras.ops.convert_to_numpy(model.item_vectors(positions, np.zeros_like(pooled)))
+    np.testing.assert_array_equal(fresh, blank)
+    trained = stage.models["frozen_calibrated"].model
+    assert np.abs(keras.ops.convert_to_numpy(trained.image_dense.kernel)).max() > 0
+    codes = stage.tables.history_image
+    assert codes.shape == (stage.tables.n_articles, stage.settings.history_image_dim)
+    np.testing.assert_allclose(np.cov(codes, rowvar=False, bias=True), np.eye(codes.shape[1]), atol=1e-3)
+
+
+def test_the_saved_model_reads_the_histories_before_the_cutoff(world, stage) -> None:
+    """Training and evaluation read the histories before the first training day; the saved model, to score
+    the days after the cut-off, those before it."""
+    _, ds, train, valid = world
+    trained = keras.ops.convert_to_numpy(stage.models["no_image"].model.customer_history)
+    np.testing.assert_array_equal(trained, stage.tables.history)
+    saved = keras.ops.convert_to_numpy(load_model(stage.paths["model"]).model.customer_history)
+    cutoff = pl.concat([train["day"], valid["day"]]).max() + dt.timedelta(days=1)
+    expected = purchase_history(ds.transactions, stage.tables.article_ids, ds.customers.height, cutoff,
+                                stage.settings.history_length)
+    np.testing.assert_array_equal(saved, expected)
+
+    def entries(history: np.ndarray) -> set[tuple[int, int]]:
+        customers, slots = np.nonzero(history >= 0)
+        return set(zip(customers.tolist(), history[customers, slots].tolist()))
+
+    first = train["day"].min()
+    before = ds.transactions.filter(pl.col("t_dat") < first)
+    bought_before = set(zip(before[schema.CUSTOMER].to_list(),
+                            stage.tables.positions(before[schema.ARTICLE]).tolist()))
+    assert entries(trained) and entries(trained) <= bought_before  # nothing from the pairs' window
+    assert entries(saved) - bought_before  # the saved model knows the window's purchases
 
 
 def test_a_few_training_steps_lower_the_loss(world, stage) -> None:

@@ -48,12 +48,18 @@ def restart_from(model: RelevanceModel, fresh: RelevanceModel) -> None:
 
 
 class MemberTrainer:
-    """Trains members of ``variant`` on their pairs and returns their score tables."""
+    """Trains members of ``variant`` on their pairs and returns their score tables.
+
+    ``tables`` carry the purchase histories the members train with; ``scoring_history`` (histories
+    before the cut-off) gives each member's customer table for scoring the days after it.
+    """
 
     def __init__(self, variant: str, settings: ImageModelSettings, tables: ModelTables,
-                 features: ArticleFeatures | None, backbone: BackboneSplit | None, verbose: int = 0) -> None:
+                 features: ArticleFeatures | None, backbone: BackboneSplit | None, verbose: int = 0,
+                 scoring_history: np.ndarray | None = None) -> None:
         self.variant, self.settings, self.tables = variant, settings, tables
         self.features, self.backbone, self.verbose = features, backbone, verbose
+        self.scoring_history = scoring_history
         self.image = image_table(variant, features)
         self.model: RelevanceModel | None = None
         self.last: ImageRelevanceModel | None = None  # the member trained last
@@ -82,7 +88,7 @@ class MemberTrainer:
                       epochs=settings.epochs_frozen, verbose=self.verbose,
                       callbacks=[EpochLog(self.variant, "frozen", settings.epochs_frozen, history)])
         self.last = ImageRelevanceModel(model, settings, self.tables.article_ids, self.image)
-        return MemberTables.of(self.last), history, time.perf_counter() - start
+        return MemberTables.of(self.last, self.scoring_history), history, time.perf_counter() - start
 
 
 def image_branch_output(first: ImageRelevanceModel) -> np.ndarray:

@@ -33,17 +33,34 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MemberTables:
-    """One member's customer and item tables (vector and, last, bias) and its global bias."""
+    """One member's customer and item tables (vector and, last, bias) and its global bias.
+
+    A customer tower that reads purchase histories gives two customer tables: ``customers`` from the
+    histories the member trained with (for its training window's pairs) and ``scoring_customers`` from
+    those before the cut-off (for the days after it); without histories they are the same.
+    """
 
     customers: np.ndarray   # (n_customers, k + 1) float16
     items: np.ndarray       # (n_articles, k + 1) float32
     global_bias: float
+    scoring_customers: np.ndarray | None = None  # (n_customers, k + 1) float16; None: ``customers``
 
     @classmethod
-    def of(cls, model: ImageRelevanceModel) -> MemberTables:
-        customers = model.customer_table(np.arange(model.model.n_customers, dtype=np.int32))
+    def of(cls, model: ImageRelevanceModel, scoring_history: np.ndarray | None = None) -> MemberTables:
+        every = np.arange(model.model.n_customers, dtype=np.int32)
+        customers = model.customer_table(every)
         items = model.item_table(np.arange(model.article_ids.size, dtype=np.int32))
-        return cls(customers.astype(np.float16), items, model.global_bias)
+        scoring = None
+        if scoring_history is not None and model.model.history_length:
+            scoring = model.customer_table_at(every, scoring_history).astype(np.float16)
+        return cls(customers.astype(np.float16), items, model.global_bias, scoring)
+
+    @property
+    def for_scoring(self) -> MemberTables:
+        """The tables that score pairs after the cut-off."""
+        if self.scoring_customers is None:
+            return self
+        return MemberTables(self.scoring_customers, self.items, self.global_bias)
 
     def logits(self, customers: np.ndarray, positions: np.ndarray) -> np.ndarray:
         c = self.customers[customers].astype(np.float32)
@@ -66,6 +83,7 @@ class RelevanceScorer:
     @classmethod
     def from_members(cls, article_ids: np.ndarray, members: list[MemberTables], stack_weights: np.ndarray,
                      stack_bias: float) -> RelevanceScorer:
+        members = [m.for_scoring for m in members]
         return cls(np.asarray(article_ids), np.stack([m.customers for m in members]),
                    np.stack([m.items for m in members]), np.array([m.global_bias for m in members], np.float32),
                    np.asarray(stack_weights, np.float32), float(stack_bias))

@@ -39,6 +39,7 @@ from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.ensemble.stacker import fit_stacker
 from hm_lib.image_model.backbone import BackboneSplit
 from hm_lib.image_model.features import ArticleFeatures, article_features
+from hm_lib.image_model.history import history_start, scoring_histories, with_purchase_history
 from hm_lib.image_model.images import ImageSource
 from hm_lib.image_model.model import CALIBRATED
 from hm_lib.image_model.settings import ImageModelSettings
@@ -89,10 +90,12 @@ def _digest(*parts: Any) -> str:
 
 
 def _tables_digest(tables: ModelTables) -> str:
-    """A hash of the articles and the attribute codes the models are built on."""
+    """A hash of the articles, attribute codes and purchase histories the models are built on."""
     h = hashlib.blake2b(digest_size=12)
-    for array in (tables.article_ids, tables.article_codes, tables.customer_codes):
-        h.update(np.ascontiguousarray(array).tobytes())
+    for array in (tables.article_ids, tables.article_codes, tables.customer_codes, tables.history,
+                  tables.history_image):
+        if array is not None:
+            h.update(np.ascontiguousarray(array).tobytes())
     return h.hexdigest()
 
 
@@ -109,15 +112,17 @@ def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_se
 
 
 def _save_member(folder: Path, i: int, tables: MemberTables, history: list[dict[str, Any]], seconds: float) -> None:
+    scoring = {} if tables.scoring_customers is None else {"scoring_customers": tables.scoring_customers}
     with atomic_path(folder / f"member-{i}.npz", suffix=".npz") as tmp:
         np.savez(tmp, customers=tables.customers, items=tables.items, global_bias=tables.global_bias,
-                 seconds=seconds, history=json.dumps(history))
+                 seconds=seconds, history=json.dumps(history), **scoring)
 
 
 def _load_member(path: Path) -> tuple[MemberTables, list[dict[str, Any]], float]:
     with np.load(path) as z:
-        return (MemberTables(z["customers"], z["items"], float(z["global_bias"])), json.loads(str(z["history"])),
-                float(z["seconds"]))
+        scoring = z["scoring_customers"] if "scoring_customers" in z.files else None
+        return (MemberTables(z["customers"], z["items"], float(z["global_bias"]), scoring),
+                json.loads(str(z["history"])), float(z["seconds"]))
 
 
 def _pair_logits(member: MemberTables, tables: ModelTables, pairs: pl.DataFrame) -> np.ndarray:
@@ -139,7 +144,7 @@ def _train_members(trainer: MemberTrainer, parts: Resampled, work: Path, seed: i
         if i == 1 and share:
             trainer = MemberTrainer("frozen_pooled", trainer.settings, trainer.tables,
                                     branch_features(trainer.features, np.load(work / BRANCH_FILE)), None,
-                                    trainer.verbose)
+                                    trainer.verbose, trainer.scoring_history)
         if path.is_file():
             member, rows, seconds = _load_member(path)
         else:
@@ -171,6 +176,8 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     tables = model_tables(ds.articles, ds.customers, image_settings.article_attributes,
                           image_settings.customer_attributes)
     features, backbone = _image_inputs(cfg, ds, settings, image_settings, tables)
+    tables = with_purchase_history(tables, ds.transactions, history_start(split.train), image_settings, features)
+    scoring_history = scoring_histories(tables, ds.transactions, cutoff)
     timings["pairs and image features"] = time.perf_counter() - start
     digest = _digest(read_json(pairs.path.with_name("report.json"))["digest"], negative_settings.as_dict(),
                      settings.as_dict(), image_settings.as_dict(), cfg.seed, _tables_digest(tables),
@@ -189,7 +196,7 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     for stale in folder.glob("members-*"):
         if stale != work:  # kept members of other inputs
             shutil.rmtree(stale, ignore_errors=True)
-    trainer = MemberTrainer(settings.variant, image_settings, tables, features, backbone, verbose)
+    trainer = MemberTrainer(settings.variant, image_settings, tables, features, backbone, verbose, scoring_history)
     members, history, member_seconds = _train_members(trainer, parts, work, cfg.seed, settings.share_image_branch)
     timings["members"] = member_seconds
     start = time.perf_counter()

@@ -53,6 +53,26 @@ def pooled_stats(pooled: FeatureTable) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.sqrt(np.maximum(squares / max(n, 1) - mean * mean, 0.0))
 
 
+def image_codes(pooled: FeatureTable, stats: tuple[np.ndarray, np.ndarray], dims: int) -> np.ndarray:
+    """(n, dims) float32: the standardised pooled features on their first ``dims`` principal axes, whitened.
+
+    A compact, fixed picture of every article that the customer tower averages over a purchase
+    history. The covariance is accumulated in chunks, so memory grows with the feature width only.
+    """
+    n, (mean, std) = pooled.rows.size, stats
+    scale = 1.0 / np.maximum(std, 1e-6)
+
+    def chunks() -> Iterator[np.ndarray]:
+        for lo in range(0, n, STATS_ROWS):
+            yield (pooled.take(np.arange(lo, min(n, lo + STATS_ROWS))).astype(np.float64) - mean) * scale
+
+    cov = sum(z.T @ z for z in chunks()) / max(n, 1)
+    values, vectors = np.linalg.eigh(cov)
+    top = np.argsort(values)[::-1][:dims]
+    axes = vectors[:, top] / np.sqrt(np.maximum(values[top], 1e-9))
+    return np.concatenate([z @ axes for z in chunks()]).astype(np.float32)
+
+
 def run_in_batches(model: keras.Model, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
     """``model(x)`` in inference mode, ``batch`` rows at a time, as float32 numpy."""
     return np.concatenate([keras.ops.convert_to_numpy(model(x[lo:lo + batch], training=False))

@@ -1,6 +1,9 @@
 """The two-tower relevance model (Keras 3, backend-agnostic).
 
-Customer tower: a customer embedding of size k plus embeddings of customer attributes. Item tower:
+Customer tower: a customer embedding of size k plus embeddings of customer attributes and, when
+``history_length`` > 0, a projection of the mean over the customer's last purchases (a lookup table set for
+a date) of those articles' id and attribute embeddings and, for the image variants, their image codes
+(fixed principal components of the pooled backbone features). Item tower:
 an article-id embedding, article-attribute embeddings and, for the image variants, the image branch
 (backbone tail -> average pool -> standardise -> Dense(150, relu) calibration), concatenated and
 projected by Dense(k + 1) (vector and bias). Score: dot product plus customer, article and global
@@ -31,7 +34,8 @@ class RelevanceModel(keras.Model):
     def __init__(self, variant: str, n_customers: int, n_articles: int, customer_cards: list[int],
                  article_cards: list[int], k: int = 32, id_dim: int = 32, calibration_units: int = 150,
                  image_dim: int = 0, l2: float = 1e-6, image_dropout: float = 0.0,
-                 tail: keras.Model | None = None, **kwargs: Any) -> None:
+                 tail: keras.Model | None = None, history_length: int = 0, history_image_dim: int = 0,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
@@ -42,6 +46,7 @@ class RelevanceModel(keras.Model):
         self.customer_cards, self.article_cards = list(customer_cards), list(article_cards)
         self.id_dim, self.calibration_units, self.image_dim = id_dim, calibration_units, image_dim
         self.image_dropout = image_dropout
+        self.history_length, self.history_image_dim = history_length, history_image_dim
         reg = keras.regularizers.L2(l2) if l2 else None
         self.customer_embedding = layers.Embedding(n_customers, k, embeddings_regularizer=reg,
                                                    name="customer_embedding")
@@ -58,12 +63,22 @@ class RelevanceModel(keras.Model):
         self.calibration = (layers.Dense(calibration_units, activation="relu", name="calibration")
                             if variant in CALIBRATED else None)
         self.item_dense = layers.Dense(k + 1, name="item_vector")
+        # The image's share of the item vector (and of the history's) starts at zero: training begins
+        # from the no-image model and takes from the photos what improves the loss.
+        self.image_dense = (layers.Dense(k + 1, use_bias=False, kernel_initializer="zeros", name="image_vector")
+                            if variant != "no_image" else None)
+        self.history_dense = layers.Dense(k + 1, name="history_vector") if history_length else None
+        self.history_image_dense = (layers.Dense(k + 1, use_bias=False, kernel_initializer="zeros",
+                                                 name="history_image_vector")
+                                    if history_length and history_image_dim else None)
         self.global_bias = self.add_weight(shape=(), initializer="zeros", name="global_bias")
         # Lookup tables (not trained): attribute codes per customer and article, image feature statistics.
         self.customer_codes = self._table("customer_codes", (n_customers, len(self.customer_cards)), "int32")
         self.article_codes = self._table("article_codes", (n_articles, len(self.article_cards)), "int32")
         self.image_mean = self._table("image_mean", (image_dim,), "float32")
         self.image_scale = self._table("image_scale", (image_dim,), "float32", "ones")
+        self.customer_history = self._table("customer_history", (n_customers, history_length), "int32")
+        self.history_image = self._table("history_image", (n_articles, history_image_dim), "float32")
 
     def _table(self, name: str, shape: tuple[int, ...], dtype: str,
                init: str = "zeros") -> keras.Variable | None:
@@ -82,6 +97,14 @@ class RelevanceModel(keras.Model):
             self.image_mean.assign(image_mean.astype("float32"))
             self.image_scale.assign((1.0 / np.maximum(image_std, 1e-6)).astype("float32"))
 
+    def set_history(self, history: np.ndarray, history_image: np.ndarray | None = None) -> None:
+        """Set the purchase histories the customer tower reads (e.g. those before a scoring date)."""
+        if self.customer_history is None:
+            raise ValueError("this model's customer tower reads no purchase history (history_length 0)")
+        self.customer_history.assign(np.asarray(history, dtype="int32"))
+        if self.history_image is not None and history_image is not None:
+            self.history_image.assign(np.asarray(history_image, dtype="float32"))
+
     def image_embedding(self, image: Any, training: bool = False) -> Any:
         """The image branch: (U, ...) backbone input -> (U, calibration units) (standardised pooled if none)."""
         x = ops.cast(image, "float32")
@@ -96,9 +119,29 @@ class RelevanceModel(keras.Model):
         if self.article_attributes:
             codes = ops.take(self.article_codes, article, axis=0)
             parts.append(sum(emb(codes[:, i]) for i, emb in enumerate(self.article_attributes)))
-        if self.variant != "no_image":
-            parts.append(self.image_embedding(image, training))
-        return self.item_dense(ops.concatenate(parts, axis=-1))
+        vectors = self.item_dense(ops.concatenate(parts, axis=-1))
+        if self.image_dense is not None:
+            vectors = vectors + self.image_dense(self.image_embedding(image, training))
+        return vectors
+
+    def history_vectors(self, customer: Any) -> Any:
+        """(B, k + 1): the projected mean of the customers' history items (zero without a history)."""
+        history = ops.take(self.customer_history, customer, axis=0)
+        mask = ops.cast(history >= 0, "float32")[..., None]
+        articles = ops.maximum(history, 0)
+        parts = [self.article_embedding(articles)]
+        if self.article_attributes:
+            codes = ops.take(self.article_codes, articles, axis=0)
+            parts.append(sum(emb(codes[..., i]) for i, emb in enumerate(self.article_attributes)))
+        count = ops.sum(mask, axis=1)
+
+        def mean(x: Any) -> Any:
+            return ops.sum(x * mask, axis=1) / ops.maximum(count, 1.0)
+
+        vectors = self.history_dense(mean(ops.concatenate(parts, axis=-1)))
+        if self.history_image_dense is not None:
+            vectors = vectors + self.history_image_dense(mean(ops.take(self.history_image, articles, axis=0)))
+        return vectors * ops.minimum(count, 1.0)
 
     def customer_vectors(self, customer: Any) -> Any:
         """(B, k + 1): each customer's vector and, last, their bias."""
@@ -106,7 +149,8 @@ class RelevanceModel(keras.Model):
         if self.customer_attributes:
             codes = ops.take(self.customer_codes, customer, axis=0)
             vec = vec + sum(emb(codes[:, i]) for i, emb in enumerate(self.customer_attributes))
-        return ops.concatenate([vec, self.customer_bias(customer)], axis=-1)
+        out = ops.concatenate([vec, self.customer_bias(customer)], axis=-1)
+        return out + self.history_vectors(customer) if self.history_dense is not None else out
 
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
         items = self.item_vectors(inputs["article"], inputs.get("image"), training)
@@ -132,7 +176,8 @@ class RelevanceModel(keras.Model):
         config.update(variant=self.variant, n_customers=self.n_customers, n_articles=self.n_articles,
                       customer_cards=self.customer_cards, article_cards=self.article_cards, k=self.k,
                       id_dim=self.id_dim, calibration_units=self.calibration_units, image_dim=self.image_dim,
-                      l2=self.l2, image_dropout=self.image_dropout,
+                      l2=self.l2, image_dropout=self.image_dropout, history_length=self.history_length,
+                      history_image_dim=self.history_image_dim,
                       tail=None if self.tail is None else keras.saving.serialize_keras_object(self.tail))
         return config
 

@@ -58,6 +58,16 @@ class ImageRelevanceModel:
                for lo in range(0, customers.size, CUSTOMER_CHUNK)]
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.k + 1), np.float32)
 
+    def customer_table_at(self, customers: np.ndarray, history: np.ndarray) -> np.ndarray:
+        """:meth:`customer_table` with the purchase histories ``history`` (e.g. those before a scoring date);
+        the model keeps its own."""
+        own = keras.ops.convert_to_numpy(self.model.customer_history)
+        self.model.set_history(history)
+        try:
+            return self.customer_table(customers)
+        finally:
+            self.model.set_history(own)
+
     def image_embeddings(self, positions: np.ndarray) -> np.ndarray:
         """(n, d) float32 output of the image branch (calibration layer, or standardised pooled features)."""
         if self.image is None:

@@ -53,6 +53,8 @@ class ImageModelSettings:
     calibration_units: int = 150
     article_attributes: tuple[str, ...] = ARTICLE_ATTRIBUTES
     customer_attributes: tuple[str, ...] = ("age",)
+    history_length: int = 20          # last distinct purchases the customer tower reads (0: the paper's tower)
+    history_image_dim: int = 64       # principal components of the pooled features per history item
     l2: float = 1e-6
     image_dropout: float = 0.5        # on the standardised pooled image features, while training
     # Training: phase 1 (image network frozen) and phase 2 (backbone tail fine-tuned).
@@ -86,6 +88,8 @@ class ImageModelSettings:
             f"decoder must be one of {DECODERS}": self.decoder in DECODERS,
             "image_size must be (width, height), each at least 32": len(self.image_size) == 2
             and min(self.image_size) >= 32,
+            "history_length and history_image_dim must be at least 0": min(self.history_length,
+                                                                            self.history_image_dim) >= 0,
             "epochs and batch sizes must be positive": min(self.epochs_frozen, self.batch_size,
                                                            self.pretrain_batch, self.group_articles) > 0,
             f"customer_attributes must be among {CUSTOMER_ATTRIBUTES}": set(self.customer_attributes)

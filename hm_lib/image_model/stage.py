@@ -8,6 +8,7 @@ the article image embeddings and, on a synthetic world, probes the features for 
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from hm_lib.image_model.backbone import (BackboneSplit, WeightsChoice, build_bac
                                          split_backbone)
 from hm_lib.image_model.evaluate import evaluate, sample_eval_set
 from hm_lib.image_model.features import ArticleFeatures, article_features
+from hm_lib.image_model.history import history_start, scoring_histories, with_purchase_history
 from hm_lib.image_model.images import ImageSource, placeholder_counts
 from hm_lib.image_model.persist import save_model
 from hm_lib.image_model.pretrain import pretrained_weights
@@ -36,6 +38,7 @@ from hm_lib.image_model.settings import VARIANTS, ImageModelSettings
 from hm_lib.image_model.tables import ModelTables, model_tables
 from hm_lib.image_model.train import FitResult, image_table, train_variant
 from hm_lib.io import write_json, write_parquet
+from hm_lib.negatives.sampling import DAY
 from hm_lib.schema import ARTICLE
 
 log = logging.getLogger(__name__)
@@ -127,10 +130,13 @@ def _order(settings: ImageModelSettings) -> list[str]:
 
 
 def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_valid: pl.DataFrame,
-                    settings: ImageModelSettings | None = None, verbose: int = 0) -> ImageStageResult:
+                    settings: ImageModelSettings | None = None, verbose: int = 0,
+                    cutoff: dt.date | None = None) -> ImageStageResult:
     """Train, evaluate and save the image relevance model and its ablation (see the module docstring).
 
-    ``pairs_train`` / ``pairs_valid``: customer Int32, article_id Int32, label Int8 (other columns ignored).
+    ``pairs_train`` / ``pairs_valid``: customer Int32, article_id Int32, label Int8, day Date (other columns
+    ignored). The customer tower trains and is evaluated with the purchase histories before the first
+    training day; the saved model reads those before ``cutoff`` (default: the day after the last pair).
     Outputs go to {output_dir}/image_model/; the feature cache to ``settings.cache_dir``.
     """
     settings = settings or ImageModelSettings.for_scale(cfg.scale, seed=cfg.seed)
@@ -151,6 +157,10 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
             split, weights = prepare_backbone(settings, ds, source, root)
         with _timed(timings, "feature cache"):
             features = article_features(split, settings, source, tables.article_ids, root)
+    with _timed(timings, "purchase histories"):
+        tables = with_purchase_history(tables, ds.transactions, history_start(pairs_train), settings, features)
+        cutoff = cutoff or pl.concat([pairs_train[DAY], pairs_valid[DAY]]).max() + dt.timedelta(days=1)
+        scoring_history = scoring_histories(tables, ds.transactions, cutoff)
     fits: dict[str, FitResult] = {}
     models: dict[str, ImageRelevanceModel] = {}
     rows = []
@@ -176,6 +186,8 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
         embeddings = {v: models[v].image_embeddings(every) for v in variants
                       if v in CALIBRATED or (v == settings.variant and v != "no_image")}
     with _timed(timings, "save"):
+        if scoring_history is not None:
+            model.model.set_history(scoring_history)  # the saved model scores the days after the cut-off
         save_model(model, paths["model"], cfg.data_dir, split if model.variant != "no_image" else None, root)
         write_parquet(ablation, paths["ablation"])
         write_parquet(history, paths["history"])

@@ -1,10 +1,12 @@
-"""Integer codes of articles and customers for the model: article positions and attribute codes.
+"""Integer codes of articles and customers for the model: article positions, attribute codes and the
+customers' purchase histories.
 
 Code 0 means unknown (a null value); the others are the dense rank of the value, so a cardinality is
-the largest code plus one.
+the largest code plus one. Purchase histories (hm_lib.image_model.history) are set for a date.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,13 +34,28 @@ def _codes(frame: pl.DataFrame, exprs: list[pl.Expr], n: int) -> tuple[np.ndarra
 
 @dataclass(frozen=True)
 class ModelTables:
-    """Article positions (``article_ids`` sorted) and the attribute codes of articles and customers."""
+    """Article positions (``article_ids`` sorted), attribute codes of articles and customers and, when the
+    customer tower reads purchase histories, each customer's history and each article's image code."""
 
     article_ids: np.ndarray
     article_codes: np.ndarray
     article_cards: list[int]
     customer_codes: np.ndarray
     customer_cards: list[int]
+    history: np.ndarray | None = None        # (customers, length) int32 article positions, -1: none
+    history_image: np.ndarray | None = None  # (articles, d) float32 image codes of history items
+
+    @property
+    def history_length(self) -> int:
+        return 0 if self.history is None else int(self.history.shape[1])
+
+    def with_history(self, history: np.ndarray | None, history_image: np.ndarray | None = None) -> ModelTables:
+        """These tables with purchase histories (and the image codes the history reads) set."""
+        if history is not None and history.shape[0] != self.n_customers:
+            raise ValueError(f"history has {history.shape[0]} rows for {self.n_customers} customers")
+        if history_image is not None and history_image.shape[0] != self.n_articles:
+            raise ValueError(f"history_image has {history_image.shape[0]} rows for {self.n_articles} articles")
+        return dataclasses.replace(self, history=history, history_image=history_image)
 
     @property
     def n_articles(self) -> int:

@@ -52,14 +52,19 @@ def build_model(variant: str, settings: ImageModelSettings, tables: ModelTables,
                 features: ArticleFeatures | None = None, tail: keras.Model | None = None) -> RelevanceModel:
     """An untrained model of ``variant`` with its lookup tables filled."""
     image_dim = 0 if variant == "no_image" or features is None else features.pooled.shape[-1]
+    history_image = tables.history_image if image_dim and tables.history_length else None
     model = RelevanceModel(variant, tables.n_customers, tables.n_articles, tables.customer_cards,
                            tables.article_cards, k=settings.k, id_dim=settings.id_dim,
                            calibration_units=settings.calibration_units, image_dim=image_dim, l2=settings.l2,
                            image_dropout=settings.image_dropout,
-                           tail=tail if variant == "end_to_end" else None, name=f"relevance_{variant}")
+                           tail=tail if variant == "end_to_end" else None, history_length=tables.history_length,
+                           history_image_dim=0 if history_image is None else history_image.shape[1],
+                           name=f"relevance_{variant}")
     model(model.dummy_inputs())  # create every weight now, so that weights can be copied in
     stats = features.pooled_stats if image_dim else (None, None)
     model.set_tables(tables.customer_codes, tables.article_codes, *stats)
+    if tables.history is not None and tables.history_length:
+        model.set_history(tables.history, history_image)
     return model
 
 

@@ -1,0 +1,88 @@
+"""The customer tower's purchase histories: dated, so that neither training nor scoring sees a purchase
+from on or after the day it stands for; and what they change in the model."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from hm_lib import schema
+from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer
+from hm_lib.image_model import ImageModelSettings, build_model, model_tables
+from hm_lib.image_model.history import history_start, purchase_history, scoring_histories, with_purchase_history
+from hm_lib.image_model.scoring import ImageRelevanceModel
+
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+D = dt.date(2020, 9, 1)
+
+
+def day(n: int) -> dt.date:
+    return D + dt.timedelta(days=n)
+
+
+def test_history_is_the_last_distinct_articles_before_the_date() -> None:
+    tx = pl.DataFrame({"t_dat": [day(0), day(1), day(1), day(2), day(3), day(5), day(0)],
+                       schema.CUSTOMER: [0, 0, 0, 0, 0, 0, 2],
+                       schema.ARTICLE: [10, 20, 30, 10, 40, 50, 30]},
+                      schema_overrides={schema.CUSTOMER: pl.Int32, schema.ARTICLE: pl.Int32})
+    ids = np.array([10, 20, 30, 40, 50])
+    history = purchase_history(tx, ids, 3, before=day(5), length=3)
+    # customer 0: 40 (day 3), 10 (again on day 2), then 20 / 30 of day 1 (ties by article id); 50 is on the date
+    assert history.tolist() == [[3, 0, 1], [-1, -1, -1], [2, -1, -1]]
+    assert history.dtype == np.int32
+    assert purchase_history(tx, ids, 3, before=day(0), length=3).tolist() == [[-1] * 3] * 3
+    assert purchase_history(tx, ids, 3, before=day(9), length=1)[:, 0].tolist() == [4, -1, 2]
+    pairs = pl.DataFrame({"day": [day(4), day(2)]})
+    assert history_start(pairs) == day(2)
+    with pytest.raises(ValueError, match="no training pairs"):
+        history_start(pairs.head(0))
+
+
+@pytest.fixture(scope="module")
+def tables(tiny_data):
+    settings = ImageModelSettings.for_scale("tiny")
+    base = model_tables(tiny_data.articles, tiny_data.customers, settings.article_attributes,
+                        settings.customer_attributes)
+    return settings, with_purchase_history(base, tiny_data.transactions, tiny_data.end_date, settings)
+
+
+def test_the_history_moves_a_customer_vector_and_an_empty_history_adds_nothing(tables, tiny_data) -> None:
+    settings, t = tables
+    assert t.history.shape == (tiny_data.customers.height, settings.history_length)
+    assert t.history_image is None  # no image features given: ids and attributes only
+    model = build_model("no_image", settings, t)
+    model.history_dense.set_weights([w + 0.1 for w in model.history_dense.get_weights()])  # not a fresh layer
+    scorer = ImageRelevanceModel(model, settings, t.article_ids, None)
+    with_history = np.flatnonzero((t.history >= 0).any(axis=1))[:50]
+    own = scorer.customer_table(with_history)
+    empty = scorer.customer_table_at(with_history, np.full_like(t.history, -1))
+    other = scorer.customer_table_at(with_history, np.roll(t.history, 1, axis=0))
+    np.testing.assert_array_equal(scorer.customer_table(with_history), own)  # the model kept its own
+    moved = np.abs(own - empty).max(axis=1)
+    assert (moved > 0).all()
+    assert (np.abs(other - own).max(axis=1) > 0).mean() > 0.9
+    without = build_model("no_image", settings.replace(history_length=0), t.with_history(None))
+    for layer in ("customer_embedding", "customer_bias", "customer_attribute_0"):
+        without.get_layer(layer).set_weights(model.get_layer(layer).get_weights())
+    plain = ImageRelevanceModel(without, settings, t.article_ids, None).customer_table(with_history)
+    np.testing.assert_allclose(empty, plain, atol=1e-6)
+
+
+def test_scoring_histories_feed_the_saved_scorer(tables, tiny_data) -> None:
+    settings, t = tables
+    early = with_purchase_history(t, tiny_data.transactions, tiny_data.end_date - dt.timedelta(days=21), settings)
+    late = scoring_histories(early, tiny_data.transactions, tiny_data.end_date)
+    np.testing.assert_array_equal(late, t.history)
+    assert (late != early.history).any()
+    model = build_model("no_image", settings, early)
+    model.history_dense.set_weights([w + 0.1 for w in model.history_dense.get_weights()])
+    member = MemberTables.of(ImageRelevanceModel(model, settings, early.article_ids, None), late)
+    every = np.arange(early.n_customers, dtype=np.int32)
+    scorer = ImageRelevanceModel(model, settings, early.article_ids, None)
+    np.testing.assert_array_equal(member.customers, scorer.customer_table(every).astype(np.float16))
+    np.testing.assert_array_equal(member.scoring_customers, scorer.customer_table_at(every, late).astype(np.float16))
+    stacked = RelevanceScorer.from_members(early.article_ids, [member], np.ones(1), 0.0)
+    np.testing.assert_array_equal(stacked.customers[0], member.scoring_customers)
+    assert scoring_histories(early.with_history(None), tiny_data.transactions, tiny_data.end_date) is None
