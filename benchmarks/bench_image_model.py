@@ -2,6 +2,7 @@
 
     python benchmarks/bench_image_model.py throughput [--world /tmp/hm_bench_image] [--scale default]
     python benchmarks/bench_image_model.py stage [--world /tmp/hm_bench_image] [--scale default] [--fresh]
+                                                 [--history-length N]
     python benchmarks/bench_image_model.py diagnose [--world /tmp/hm_bench_image] [--scale default]
 
 ``throughput``: training and scoring interactions per second of the same model (ResNet50 settings of
@@ -13,8 +14,8 @@ batches grouped by article, as phase 2 trains. Photos are decoded beforehand for
 its timings, ablation and style probe; ``--fresh`` empties the cache first so everything is computed.
 ``diagnose`` (after ``stage``, which caches the pretrained backbone): why images help little here.
 A linear probe of the hidden style from pooled (average, max) outputs of several backbone blocks, and
-the no_image model given the *true* style as an extra article attribute, with 4- and 16-week windows
-of pairs: the most any image feature could add through the style.
+the no_image model given the *true* style as an extra article attribute (4 weeks of pairs without and
+with purchase histories; 16 weeks with them): the most any image feature could add through the style.
 Training pairs come from hm_lib.negatives (default settings of the scale, cut-off after the last day).
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ from hm_lib.image_model import (ImageModelSettings, ImageSource, PairBatches, ar
                                 sample_eval_set, score_pairs, split_backbone, train_variant)
 from hm_lib.image_model.backbone import preprocess
 from hm_lib.image_model.features import run_in_batches
+from hm_lib.image_model.history import history_start, with_purchase_history
 from hm_lib.image_model.scoring import ImageRelevanceModel
 from hm_lib.image_model.stage import clone_tail, prepare_backbone
 from hm_lib.image_model.train import pair_arrays
@@ -137,8 +139,11 @@ def throughput(cfg: Config, ds: Dataset, train: pl.DataFrame, scale: str, batch:
     return rows
 
 
-def stage(cfg: Config, ds: Dataset, train: pl.DataFrame, valid: pl.DataFrame, scale: str, fresh: bool) -> dict:
+def stage(cfg: Config, ds: Dataset, train: pl.DataFrame, valid: pl.DataFrame, scale: str, fresh: bool,
+          history_length: int | None = None) -> dict:
     settings = ImageModelSettings.for_scale(scale, cache_dir=cfg.work_dir / "stage_cache")
+    if history_length is not None:
+        settings = settings.replace(history_length=history_length)
     if fresh and settings.cache_dir.exists():
         shutil.rmtree(settings.cache_dir)
     start = time.perf_counter()
@@ -183,17 +188,19 @@ def diagnose(cfg: Config, ds: Dataset, scale: str) -> dict:
                                      article_cards=[*tables.article_cards, int(style.max()) + 2])
     oracle = []
     cutoff = ds.end_date + dt.timedelta(days=1)
-    for days in (28, 112):
+    for days, history_length in ((28, 0), (28, settings.history_length), (112, settings.history_length)):
         neg = NegativeSettings.for_scale(scale, window_days=days)
         pairs, _ = sample_pairs(ds.transactions, ds.articles, cutoff, neg, seed=cfg.seed)
         split_ = split_pairs(pairs, cutoff, neg, seed=cfg.seed)
         universe = np.unique(pl.concat([split_.train, split_.valid])["article_id"].to_numpy())
         eval_set = sample_eval_set(split_.valid, ds.transactions, universe, settings.eval_negatives,
                                    settings.eval_customers, settings.seed)
+        run = settings.replace(history_length=history_length)
         for name, t in (("no_image", tables), ("no_image + true style attribute", with_style)):
-            fit = train_variant("no_image", settings, t, split_.train, split_.valid)
-            metrics = evaluate(ImageRelevanceModel(fit.model, settings, t.article_ids, None), eval_set)
-            oracle.append({"window_days": days, "model": name, **metrics,
+            t = with_purchase_history(t, ds.transactions, history_start(split_.train), run)
+            fit = train_variant("no_image", run, t, split_.train, split_.valid)
+            metrics = evaluate(ImageRelevanceModel(fit.model, run, t.article_ids, None), eval_set)
+            oracle.append({"window_days": days, "history_length": history_length, "model": name, **metrics,
                            "val_pair_auc": fit.history[-1]["val_auc"]})
     return {"probe": probes, "oracle": oracle}
 
@@ -204,6 +211,8 @@ def main() -> None:
     p.add_argument("--world", type=Path, default=Path("/tmp/hm_bench_image"))
     p.add_argument("--scale", default="default")
     p.add_argument("--fresh", action="store_true", help="stage: empty the feature cache first")
+    p.add_argument("--history-length", type=int, default=None,
+                   help="stage: purchases the customer tower reads (0: the paper's customer embedding)")
     p.add_argument("--batch", type=int, default=512, help="throughput: interactions per batch, every path")
     p.add_argument("--naive-batches", type=int, default=3)
     p.add_argument("--fast-batches", type=int, default=30)
@@ -220,7 +229,8 @@ def main() -> None:
             print(f"| {r['path']} | {r['interactions_per_s']:,.0f} | {r['interactions_per_s'] / ref:.1f}x | "
                   f"{r.get('tail_rows_per_epoch', '')} |")
     elif args.what == "stage":
-        print(json.dumps(stage(cfg, ds, train, valid, args.scale, args.fresh), indent=2, default=str))
+        print(json.dumps(stage(cfg, ds, train, valid, args.scale, args.fresh, args.history_length), indent=2,
+                         default=str))
     else:
         print(json.dumps(diagnose(cfg, ds, args.scale), indent=2, default=str))
 
