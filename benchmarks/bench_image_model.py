@@ -88,6 +88,7 @@ def throughput(cfg: Config, ds: Dataset, train: pl.DataFrame, scale: str, batch:
     split = split_backbone(build_backbone(settings), settings.trainable_from)
     source = ImageSource(cfg.data_dir, settings.image_size, settings.decode_workers)
     features = article_features(split, settings, source, tables.article_ids, settings.cache_dir)
+    tables = with_purchase_history(tables, ds.transactions, history_start(train), settings, features)
     photos, _ = source.read_all(tables.article_ids)
     model = build_model("end_to_end", settings, tables, features, clone_tail(split.tail))
     model.compile(optimizer=keras.optimizers.Adam(settings.lr_finetune),
