@@ -6,7 +6,9 @@ not of pairs.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -19,7 +21,7 @@ from hm_lib.image_model.tables import article_positions
 from hm_lib.schema import ARTICLE, CUSTOMER, SCORE
 
 ITEM_CHUNK = 1024
-CUSTOMER_CHUNK = 65_536
+CUSTOMER_CHUNK = 8192
 
 
 @dataclass
@@ -46,17 +48,14 @@ class ImageRelevanceModel:
 
     def item_table(self, positions: np.ndarray) -> np.ndarray:
         """(n, k + 1) float32 item vectors and biases of article positions."""
-        chunks = (positions[lo:lo + ITEM_CHUNK] for lo in range(0, positions.size, ITEM_CHUNK))
-        out = [keras.ops.convert_to_numpy(self.model.item_vectors(**self._inputs(c))) for c in chunks]
-        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.k + 1), np.float32)
+        return in_chunks(lambda c: self.model.item_vectors(**self._inputs(c)), positions, ITEM_CHUNK,
+                         self.model.k + 1)
 
     def customer_table(self, customers: np.ndarray) -> np.ndarray:
         """(n, k + 1) float32 customer vectors and biases."""
         if customers.size and (customers.min() < 0 or customers.max() >= self.model.n_customers):
             raise ValueError(f"customer indexes outside 0..{self.model.n_customers - 1}")
-        out = [keras.ops.convert_to_numpy(self.model.customer_vectors(customers[lo:lo + CUSTOMER_CHUNK]))
-               for lo in range(0, customers.size, CUSTOMER_CHUNK)]
-        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.model.k + 1), np.float32)
+        return in_chunks(self.model.customer_vectors, customers, CUSTOMER_CHUNK, self.model.k + 1)
 
     def customer_table_at(self, customers: np.ndarray, history: np.ndarray) -> np.ndarray:
         """:meth:`customer_table` with the purchase histories ``history`` (e.g. those before a scoring date);
@@ -72,13 +71,26 @@ class ImageRelevanceModel:
         """(n, d) float32 output of the image branch (calibration layer, or standardised pooled features)."""
         if self.image is None:
             raise ValueError("the no_image variant has no image embedding")
-        chunks = (positions[lo:lo + ITEM_CHUNK] for lo in range(0, positions.size, ITEM_CHUNK))
-        out = [keras.ops.convert_to_numpy(self.model.image_embedding(self.image.take(c))) for c in chunks]
-        return np.concatenate(out).astype(np.float32)
+        width = self.model.calibration_units if self.model.calibration is not None else self.model.image_dim
+        return in_chunks(lambda c: self.model.image_embedding(self.image.take(c)), positions, ITEM_CHUNK, width)
 
     @property
     def global_bias(self) -> float:
         return float(self.model.global_bias.numpy())
+
+
+def in_chunks(fn: Callable[[np.ndarray], Any], index: np.ndarray, chunk: int, width: int) -> np.ndarray:
+    """(n, width) float32 ``fn`` of ``index`` in calls of exactly ``chunk`` rows (the last one padded).
+
+    One input shape for every call: compiled once per backend, and a row's result does not depend on
+    how many rows it came with (XLA's dot products round differently for different shapes).
+    """
+    out = []
+    for lo in range(0, index.size, chunk):
+        part = index[lo:lo + chunk]
+        padded = np.pad(part, (0, chunk - part.size), mode="edge")
+        out.append(keras.ops.convert_to_numpy(fn(padded))[:part.size])
+    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, width), np.float32)
 
 
 def logits(customers: np.ndarray, items: np.ndarray, global_bias: float) -> np.ndarray:
