@@ -11,7 +11,12 @@ import pytest
 from hm_lib import schema
 from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer
 from hm_lib.image_model import ImageModelSettings, build_model, model_tables
-from hm_lib.image_model.history import history_start, purchase_history, scoring_histories, with_purchase_history
+from hm_lib.image_model.history import (
+    history_start,
+    purchase_history,
+    scoring_histories,
+    with_purchase_history,
+)
 from hm_lib.image_model.scoring import ImageRelevanceModel
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
