@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import keras
 import numpy as np
 import polars as pl
 import pytest
@@ -91,3 +92,25 @@ def test_scoring_histories_feed_the_saved_scorer(tables, tiny_data) -> None:
     stacked = RelevanceScorer.from_members(early.article_ids, [member], np.ones(1), 0.0)
     np.testing.assert_array_equal(stacked.customers[0], member.scoring_customers)
     assert scoring_histories(early.with_history(None), tiny_data.transactions, tiny_data.end_date) is None
+
+
+def test_history_vector_is_the_projected_mean_of_the_history_items(tables) -> None:
+    """The customer tower's history part, computed by hand from the layers' weights."""
+    settings, t = tables
+    model = build_model("no_image", settings, t)
+    model.history_dense.set_weights([w + 0.1 for w in model.history_dense.get_weights()])
+    customers = np.flatnonzero((t.history >= 0).any(axis=1))[:20].astype(np.int32)
+    customers[-1] = np.flatnonzero((t.history < 0).all(axis=1))[0]  # one without a history
+    weights = {w.path.split("/", 1)[-1]: np.asarray(keras.ops.convert_to_numpy(w)) for w in model.weights}
+    items = np.hstack([weights["article_embedding/embeddings"],
+                       sum(weights[f"article_attribute_{i}/embeddings"][t.article_codes[:, i]]
+                           for i in range(t.article_codes.shape[1]))])
+    expected = []
+    for c in customers:
+        bought = t.history[c][t.history[c] >= 0]
+        if bought.size == 0:
+            expected.append(np.zeros(settings.k + 1))
+            continue
+        expected.append(items[bought].mean(axis=0) @ weights["history_vector/kernel"] + weights["history_vector/bias"])
+    got = keras.ops.convert_to_numpy(model.history_vectors(customers))
+    np.testing.assert_allclose(got, np.array(expected), rtol=1e-4, atol=1e-5)

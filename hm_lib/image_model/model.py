@@ -129,16 +129,17 @@ class RelevanceModel(keras.Model):
         history = ops.take(self.customer_history, customer, axis=0)
         mask = ops.cast(history >= 0, "float32")[..., None]
         articles = ops.maximum(history, 0)
-        parts = [self.article_embedding(articles)]
+        # Every article's id and attribute embeddings at once, then one gather: a batch's histories
+        # hold far more rows (B x length) than the catalogue has articles.
+        table = [self.article_embedding.embeddings]
         if self.article_attributes:
-            codes = ops.take(self.article_codes, articles, axis=0)
-            parts.append(sum(emb(codes[..., i]) for i, emb in enumerate(self.article_attributes)))
+            table.append(sum(emb(self.article_codes[:, i]) for i, emb in enumerate(self.article_attributes)))
         count = ops.sum(mask, axis=1)
 
         def mean(x: Any) -> Any:
             return ops.sum(x * mask, axis=1) / ops.maximum(count, 1.0)
 
-        vectors = self.history_dense(mean(ops.concatenate(parts, axis=-1)))
+        vectors = self.history_dense(mean(ops.take(ops.concatenate(table, axis=-1), articles, axis=0)))
         if self.history_image_dense is not None:
             vectors = vectors + self.history_image_dense(mean(ops.take(self.history_image, articles, axis=0)))
         return vectors * ops.minimum(count, 1.0)
