@@ -52,7 +52,11 @@ class MemberTables:
         items = model.item_table(np.arange(model.article_ids.size, dtype=np.int32))
         scoring = None
         if scoring_history is not None and model.model.history_length:
-            scoring = model.customer_table_at(every, scoring_history).astype(np.float16)
+            # only customers who bought since the training histories' date have a new vector
+            changed = np.flatnonzero((model.history != scoring_history).any(axis=1)).astype(np.int32)
+            scoring = customers.copy()
+            scoring[changed] = model.customer_table_at(changed, scoring_history)
+            scoring = scoring.astype(np.float16)
         return cls(customers.astype(np.float16), items, model.global_bias, scoring)
 
     @property

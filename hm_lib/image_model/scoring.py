@@ -57,10 +57,15 @@ class ImageRelevanceModel:
             raise ValueError(f"customer indexes outside 0..{self.model.n_customers - 1}")
         return in_chunks(self.model.customer_vectors, customers, CUSTOMER_CHUNK, self.model.k + 1)
 
+    @property
+    def history(self) -> np.ndarray:
+        """(customers, length) int32: the purchase histories the customer tower reads now."""
+        return keras.ops.convert_to_numpy(self.model.customer_history)
+
     def customer_table_at(self, customers: np.ndarray, history: np.ndarray) -> np.ndarray:
         """:meth:`customer_table` with the purchase histories ``history`` (e.g. those before a scoring date);
         the model keeps its own."""
-        own = keras.ops.convert_to_numpy(self.model.customer_history)
+        own = self.history
         self.model.set_history(history)
         try:
             return self.customer_table(customers)
