@@ -40,13 +40,19 @@ class ArticleFeatures:
         return pooled_stats(self.pooled)
 
 
+def pooled_chunks(pooled: FeatureTable) -> Iterator[np.ndarray]:
+    """The pooled features of every article in order, ``STATS_ROWS`` rows at a time, as float64."""
+    n = pooled.rows.size
+    for lo in range(0, n, STATS_ROWS):
+        yield pooled.take(np.arange(lo, min(n, lo + STATS_ROWS))).astype(np.float64)
+
+
 def pooled_stats(pooled: FeatureTable) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of the pooled features over the catalogue (chunked)."""
     n = pooled.rows.size
     total = np.zeros(pooled.shape, dtype=np.float64)
     squares = np.zeros(pooled.shape, dtype=np.float64)
-    for lo in range(0, n, STATS_ROWS):
-        x = pooled.take(np.arange(lo, min(n, lo + STATS_ROWS))).astype(np.float64)
+    for x in pooled_chunks(pooled):
         total += x.sum(axis=0)
         squares += (x * x).sum(axis=0)
     mean = total / max(n, 1)
@@ -59,18 +65,17 @@ def image_codes(pooled: FeatureTable, stats: tuple[np.ndarray, np.ndarray], dims
     A compact, fixed picture of every article that the customer tower averages over a purchase
     history. The covariance is accumulated in chunks, so memory grows with the feature width only.
     """
-    n, (mean, std) = pooled.rows.size, stats
+    mean, std = stats
     scale = 1.0 / np.maximum(std, 1e-6)
 
-    def chunks() -> Iterator[np.ndarray]:
-        for lo in range(0, n, STATS_ROWS):
-            yield (pooled.take(np.arange(lo, min(n, lo + STATS_ROWS))).astype(np.float64) - mean) * scale
+    def standardised() -> Iterator[np.ndarray]:
+        return ((x - mean) * scale for x in pooled_chunks(pooled))
 
-    cov = sum(z.T @ z for z in chunks()) / max(n, 1)
+    cov = sum(z.T @ z for z in standardised()) / max(pooled.rows.size, 1)
     values, vectors = np.linalg.eigh(cov)
     top = np.argsort(values)[::-1][:dims]
     axes = vectors[:, top] / np.sqrt(np.maximum(values[top], 1e-9))
-    return np.concatenate([z @ axes for z in chunks()]).astype(np.float32)
+    return np.concatenate([z @ axes for z in standardised()]).astype(np.float32)
 
 
 def run_in_batches(model: keras.Model, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:

@@ -63,7 +63,7 @@ def build_model(variant: str, settings: ImageModelSettings, tables: ModelTables,
     model(model.dummy_inputs())  # create every weight now, so that weights can be copied in
     stats = features.pooled_stats if image_dim else (None, None)
     model.set_tables(tables.customer_codes, tables.article_codes, *stats)
-    if tables.history is not None and tables.history_length:
+    if tables.history_length:
         model.set_history(tables.history, history_image)
     return model
 
