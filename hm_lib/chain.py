@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hm_lib.config import Config
+from hm_lib.archive import raw_folder
+from hm_lib.config import Config, check_overrides
+from hm_lib.errors import RunError
 from hm_lib.io import read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 LIB_DIR = Path(__file__).resolve().parent
 
 
-class ChainError(RuntimeError):
+class ChainError(RunError):
     """A notebook of the chain failed; the message names the notebook and the cell."""
 
 
@@ -68,6 +70,8 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
     """Run the chain; returns the names of the stages that were executed (not skipped)."""
     import papermill as pm
 
+    check_overrides(cfg.extra)  # a misspelt section or field would otherwise be ignored
+    cfg = cfg.replace(data_dir=raw_folder(cfg.data_dir, cfg.work_dir))
     all_stages = stages(notebook_dir)
     if not all_stages:
         raise ChainError(f"no numbered notebooks in {notebook_dir}")

@@ -8,10 +8,14 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
+import traceback
+import warnings
 from pathlib import Path
 
 from hm_lib.config import SCALES, Config
+from hm_lib.errors import HMError, InputError
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -32,8 +36,15 @@ def _date(text: str) -> dt.date:
 def _setting(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or "__" not in key:
-        raise SystemExit(f"hm run --set expects SECTION__FIELD=VALUE (e.g. negatives__ratio=5), got {text!r}")
+        raise InputError(f"--set expects SECTION__FIELD=VALUE (e.g. negatives__ratio=5), got {text!r}")
     return key, value
+
+
+def _raw(args: argparse.Namespace) -> Path:
+    """``--data`` as a folder of plain files (the Kaggle zip or .csv.gz files are unpacked once)."""
+    from hm_lib.archive import raw_folder
+
+    return raw_folder(args.data, args.work)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -52,7 +63,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     from hm_lib.data import prepare
 
     cfg = Config(data_dir=Path(args.data), work_dir=Path(args.work))
-    rep = prepare(cfg.data_dir, cfg.processed_dir, force=args.force)
+    rep = prepare(cfg.data_dir, cfg.processed_dir, force=args.force, allow_future=args.allow_future)
     print(rep)
     return 0
 
@@ -60,7 +71,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def _dataset(args: argparse.Namespace):
     from hm_lib.data import load
 
-    cfg = Config(data_dir=Path(args.data), work_dir=Path(args.work))
+    cfg = Config(data_dir=_raw(args), work_dir=Path(args.work))
     return cfg, load(cfg.data_dir, cfg.processed_dir)
 
 
@@ -91,29 +102,25 @@ def cmd_oracle(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hm_lib.chain import ChainError, run_chain
+    from hm_lib.chain import run_chain
+    from hm_lib.config import check_overrides
+    from hm_lib.data import prepare
 
     overrides = dict(_setting(text) for text in args.set)
-    cfg = Config.for_scale(args.scale, data_dir=args.data, work_dir=args.work, output_dir=args.outputs,
+    check_overrides(overrides)
+    cfg = Config.for_scale(args.scale, data_dir=_raw(args), work_dir=args.work, output_dir=args.outputs,
                            seed=args.seed, validate=args.validate, **overrides)
-    try:
-        run_chain(cfg, from_stage=args.from_stage, force=args.force)
-    except ChainError as err:
-        print(f"hm run: {err}", file=sys.stderr)
-        return 1
+    prepare(cfg.data_dir, cfg.processed_dir, allow_future=args.allow_future)  # bad input fails here, in one line
+    run_chain(cfg, from_stage=args.from_stage, force=args.force)
     return 0
 
 
 def cmd_validate_submission(args: argparse.Namespace) -> int:
     from hm_lib.data import load
-    from hm_lib.submission import SubmissionError, validate_submission
+    from hm_lib.submission import validate_submission
 
-    ds = load(Path(args.data), Path(args.work) / "processed")
-    try:
-        rep = validate_submission(args.file, ds.customers, ds.articles)
-    except SubmissionError as err:
-        print(f"{args.file}: INVALID: {err}", file=sys.stderr)
-        return 1
+    ds = load(_raw(args), Path(args.work) / "processed")
+    rep = validate_submission(args.file, ds.customers, ds.articles)  # SubmissionError names the file
     print(f"{args.file}: valid ({rep})")
     return 0
 
@@ -122,7 +129,7 @@ def _serving(args: argparse.Namespace) -> Config:
     """Config of `hm features` and `hm demo`; Feast's info logging only with -v."""
     if not args.verbose:
         logging.getLogger("feast").setLevel(logging.WARNING)
-    return Config.for_scale(args.scale, data_dir=args.data, work_dir=args.work, validate=args.validate,
+    return Config.for_scale(args.scale, data_dir=_raw(args), work_dir=args.work, validate=args.validate,
                             cutoff=args.cutoff)
 
 
@@ -135,11 +142,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     ds = load_config(cfg)
     cutoff = cutoff_for(cfg, ds)
     if args.action == "materialize":
-        try:
-            feature_store.materialize(cfg, cutoff)
-        except FileNotFoundError as err:
-            print(f"hm features materialize: {err}", file=sys.stderr)
-            return 1
+        feature_store.materialize(cfg, cutoff)
         print(f"{feature_store.store_dir(cfg.work_dir)}: online store loaded with the features of the cut-off "
               f"{cutoff}")
     else:
@@ -181,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--data", default="data/raw", help="folder with the raw competition files (default data/raw)")
         sp.add_argument("--work", default="data", help="folder for derived data (default data)")
 
+    def allow_future(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--allow-future", action="store_true",
+                        help="accept transactions dated after today (refused by default: a wrong date moves the cut-off)")
+
     g = sub.add_parser("generate", help="write a synthetic H&M world in the raw competition format")
     g.add_argument("--scale", choices=SCALES, default="default")
     g.add_argument("--seed", type=int, default=42)
@@ -195,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prepare", help="validate the raw files and convert them to typed parquet")
     data_args(pr)
     pr.add_argument("--force", action="store_true")
+    allow_future(pr)
     pr.set_defaults(func=cmd_prepare)
 
     b = sub.add_parser("baseline", help="a baseline's predictions (submission, or MAP@12 with --validate)")
@@ -216,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--validate", action="store_true", help="cut off 7 days early and write outputs/validation.json")
     r.add_argument("--from", dest="from_stage", default=None, help="start at this notebook (e.g. 02_candidates)")
     r.add_argument("--force", action="store_true", help="rerun stages even if up to date")
+    allow_future(r)
     r.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
                    help="override a stage setting, e.g. --set negatives__ratio=5 (repeatable)")
     r.set_defaults(func=cmd_run)
@@ -249,10 +258,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    print(f"warning: {category.__name__}: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run a sub-command; an expected error (HMError) is one line on stderr and its exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    if not args.verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's and absl's C++ log lines (kernels too)
+    with warnings.catch_warnings():
+        if not args.verbose:
+            warnings.showwarning = _one_line_warning
+        try:
+            return args.func(args)
+        except HMError as err:
+            if args.verbose:
+                traceback.print_exc()
+            print(f"hm {args.command}: {err.one_line()}", file=sys.stderr)
+            return err.exit_code
 
 
 if __name__ == "__main__":

@@ -10,26 +10,57 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from hm_lib.errors import SettingError
+
 SCALES = ("tiny", "small", "default", "full")
 S = TypeVar("S")
+# The stage settings that `<section>__<field>` overrides reach: section -> "module:class".
+SECTIONS: dict[str, str] = {
+    "candidates": "hm_lib.candidates.settings:CandidateSettings",
+    "negatives": "hm_lib.negatives.settings:NegativeSettings",
+    "image": "hm_lib.image_model.settings:ImageModelSettings",
+    "ensemble": "hm_lib.ensemble.settings:EnsembleSettings",
+    "ranker": "hm_lib.ranker:RankerSettings",
+}
 
 
 def check_scale(scale: str) -> str:
-    """`scale` itself, or a ValueError naming the known scales."""
+    """`scale` itself, or a SettingError naming the known scales."""
     if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+        raise SettingError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     return scale
 
 
 def check_settings(name: str, checks: dict[str, bool], detail: str = "") -> None:
-    """Raise one ValueError naming every failed check (``message -> ok``) of a settings class ``name``."""
+    """Raise one SettingError naming every failed check (``message -> ok``) of a settings class ``name``."""
     failed = [message for message, ok in checks.items() if not ok]
     if failed:
-        raise ValueError(f"{name}: {'; '.join(failed)}{detail}")
+        raise SettingError(f"{name}: {'; '.join(failed)}{detail}")
+
+
+def settings_class(section: str) -> type:
+    """The settings class of a stage section (imported on demand), or a SettingError naming the sections."""
+    if section not in SECTIONS:
+        raise SettingError(f"unknown settings section {section!r}; the sections are {', '.join(SECTIONS)}")
+    module, name = SECTIONS[section].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def check_overrides(overrides: Mapping[str, Any]) -> None:
+    """Raise a SettingError for a ``<section>__<field>`` key whose section or field does not exist."""
+    for key in overrides:
+        section, sep, name = key.partition("__")
+        if not sep:
+            raise SettingError(f"setting {key!r} is not SECTION__FIELD (e.g. negatives__ratio=5)")
+        fields = [f.name for f in dataclasses.fields(settings_class(section))]
+        if name not in fields:
+            raise SettingError(f"unknown setting {key!r}; {section} has {', '.join(fields)}")
 
 
 class StageSettings(Protocol[S]):
@@ -78,7 +109,7 @@ class Config:
                 continue
             name = key[len(prefix):]
             if name not in fields:
-                raise ValueError(f"unknown setting {key!r}; {section} has {', '.join(fields)}")
+                raise SettingError(f"unknown setting {key!r}; {section} has {', '.join(fields)}")
             overrides[name] = _coerce(name, value, fields[name])
         return cls.for_scale(self.scale, **overrides)
 

@@ -21,7 +21,9 @@ from typing import Any
 import polars as pl
 
 from hm_lib import schema
+from hm_lib.archive import raw_folder
 from hm_lib.config import Config
+from hm_lib.errors import InputError, MissingOutputError
 from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.schema import ARTICLE, CUSTOMER
 
@@ -34,9 +36,12 @@ RAW_FILES = (schema.ARTICLES_FILE, schema.CUSTOMERS_FILE, schema.TRANSACTIONS_FI
 SORT_KEY = ("t_dat", CUSTOMER, ARTICLE, "price", "sales_channel_id")
 ROW = "_row"  # 1-based data row number (the header is not counted)
 MIB = 1 << 20
+MAX_GAP_DAYS = 28       # dates this far from every other row's date, at either end of the data, are refused ...
+OUTLIER_SHARE = 0.01    # ... when they are fewer than this share of the rows (a typo, not a second period)
+ROWS_NAMED = 3          # rows quoted in a date error
 
 
-class RawDataError(ValueError):
+class RawDataError(InputError):
     """A raw competition file is missing or does not follow the Kaggle format."""
 
 
@@ -273,6 +278,56 @@ def read_transactions(raw_dir: Path, customers: pl.DataFrame) -> pl.DataFrame:
     return df
 
 
+def _rows_dated(raw_dir: Path, days: list[dt.date]) -> tuple[list[int], int]:
+    """The first data rows of transactions_train.csv dated on ``days``, and how many rows are."""
+    file = schema.TRANSACTIONS_FILE
+    hits = _scan(raw_dir, file, ("t_dat",)).filter(pl.col("t_dat").is_in([d.isoformat() for d in days]))
+    found = _collect(hits.select(pl.col(ROW).head(ROWS_NAMED).implode(), pl.len().alias("n")), file)
+    return list(found[ROW][0]), int(found["n"][0])
+
+
+def _date_error(raw_dir: Path, days: list[dt.date], why: str) -> RawDataError:
+    rows, count = _rows_dated(raw_dir, days)
+    where = ", ".join(f"{r:,}" for r in rows) + (", ..." if count > len(rows) else "")
+    return RawDataError(
+        f"{schema.TRANSACTIONS_FILE}: column 't_dat', data row{'s' if count > 1 else ''} {where} "
+        f"({count:,} row{'s' if count > 1 else ''}, dated {', '.join(str(d) for d in days[:ROWS_NAMED])}"
+        f"{', ...' if len(days) > ROWS_NAMED else ''}): {why}. Fix or remove those rows."
+    )
+
+
+def _check_dates(df: pl.DataFrame, raw_dir: Path, allow_future: bool) -> None:
+    """Refuse dates after today (unless ``allow_future``) and a few rows dated far outside the others' span.
+
+    Either would move the data's end, and with it the cut-off and the predicted week.
+    """
+    today = dt.date.today()
+    if not allow_future:
+        future = df.filter(pl.col("t_dat") > today)["t_dat"].unique().sort().to_list()
+        if future:
+            raise _date_error(raw_dir, future, f"after today ({today}); pass --allow-future if that is meant")
+    per_day = df.group_by("t_dat").len().sort("t_dat")
+    dates, rows = per_day["t_dat"].to_list(), per_day["len"].to_numpy()
+    gaps = [i for i in range(1, len(dates)) if (dates[i] - dates[i - 1]).days > MAX_GAP_DAYS]
+    if not gaps:
+        return
+    head, tail = gaps[0], gaps[-1]  # dates[:head] before the first gap, dates[tail:] after the last
+    span = f"{MAX_GAP_DAYS}+ days from every other row's date"
+    if rows[tail:].sum() < OUTLIER_SHARE * df.height:
+        raise _date_error(raw_dir, dates[tail:], f"{span}, after the span {dates[0]} .. {dates[tail - 1]} "
+                                                 "that the other rows cover")
+    if rows[:head].sum() < OUTLIER_SHARE * df.height:
+        raise _date_error(raw_dir, dates[:head], f"{span}, before the span {dates[head]} .. {dates[-1]} "
+                                                 "that the other rows cover")
+
+
+def _warn_prices(df: pl.DataFrame) -> None:
+    bad = int(df.select((pl.col("price") <= 0).sum()).item())
+    if bad:
+        warnings.warn(f"{schema.TRANSACTIONS_FILE}: {bad:,} of {df.height:,} rows have a zero or negative price; "
+                      "they are kept (the price features treat them as they are)", RawDataWarning, stacklevel=3)
+
+
 def _drop_unknown(df: pl.DataFrame, articles: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
     """Drop (and count, and warn about) rows whose customer or article is not in the tables."""
     known_customer = pl.col(CUSTOMER).is_not_null()
@@ -297,14 +352,23 @@ def _count_duplicates(sorted_df: pl.DataFrame) -> int:
     return int(sorted_df.select(same.sum()).item())
 
 
-def _convert(raw_dir: Path, processed_dir: Path) -> PrepareReport:
+def _convert(raw_dir: Path, processed_dir: Path, allow_future: bool) -> PrepareReport:
     """Read, validate and convert the raw files; write the three parquet tables."""
+    file = schema.TRANSACTIONS_FILE
     with _stage(f"reading and validating {schema.ARTICLES_FILE} and {schema.CUSTOMERS_FILE}"):
         articles, customers = read_articles(raw_dir), read_customers(raw_dir)
-    with _stage(f"reading, validating and converting {schema.TRANSACTIONS_FILE}"):
+    with _stage(f"reading, validating and converting {file}"):
         transactions = read_transactions(raw_dir, customers)
         raw_rows = transactions.height
+        if not raw_rows:
+            raise RawDataError(f"{file} in {raw_dir} has no data rows (only its header): re-download it from Kaggle.")
+        _check_dates(transactions, raw_dir, allow_future)
+        _warn_prices(transactions)
         transactions, dropped = _drop_unknown(transactions, articles)
+        if transactions.is_empty():
+            raise RawDataError(f"{file}: none of its {raw_rows:,} rows has both its customer in "
+                               f"{schema.CUSTOMERS_FILE} and its article in {schema.ARTICLES_FILE}: are the three "
+                               "files from the same download?")
         transactions = transactions.sort(SORT_KEY)
     with _stage(f"writing parquet to {processed_dir}"):
         for name, table in (("transactions", transactions), ("customers", customers), ("articles", articles)):
@@ -329,17 +393,23 @@ def _is_fresh(manifest: dict[str, Any], files: dict[str, Any], processed_dir: Pa
     )
 
 
-def prepare(raw_dir: str | Path, processed_dir: str | Path, force: bool = False) -> PrepareReport:
-    """Convert the raw files to parquet in ``processed_dir`` unless an up-to-date conversion is there."""
+def prepare(raw_dir: str | Path, processed_dir: str | Path, force: bool = False,
+            allow_future: bool = False) -> PrepareReport:
+    """Convert the raw files to parquet in ``processed_dir`` unless an up-to-date conversion is there.
+
+    ``raw_dir``: a folder of the competition files, or the Kaggle zip (see :mod:`hm_lib.archive`).
+    Transactions dated after today are refused unless ``allow_future``.
+    """
     start = time.perf_counter()
-    raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
+    processed_dir = Path(processed_dir)
+    raw_dir = raw_folder(raw_dir, processed_dir.parent)  # the Kaggle zip or .csv.gz files: unpacked once
     files = {file: fingerprint(_raw_path(raw_dir, file)) for file in RAW_FILES}
     manifest = _read_manifest(processed_dir)
     if not force and manifest is not None and _is_fresh(manifest, files, processed_dir):
         log.info("prepare: %s is up to date with %s, reusing it", processed_dir, raw_dir)
         return PrepareReport.from_json(manifest["report"], rebuilt=False, seconds=time.perf_counter() - start)
     (processed_dir / MANIFEST).unlink(missing_ok=True)  # a run killed from here on is redone next time
-    report = dataclasses.replace(_convert(raw_dir, processed_dir), seconds=time.perf_counter() - start)
+    report = dataclasses.replace(_convert(raw_dir, processed_dir, allow_future), seconds=time.perf_counter() - start)
     write_json({"format_version": FORMAT_VERSION, "raw_dir": str(raw_dir.resolve()), "files": files,
                 "report": report.to_json()}, processed_dir / MANIFEST)
     log.info("prepare: %d transactions, %d customers, %d articles in %.1f s",
@@ -355,7 +425,7 @@ def load(raw_dir: str | Path, processed_dir: str | Path, prepare_if_needed: bool
     else:
         manifest = _read_manifest(processed_dir)
         if manifest is None:
-            raise FileNotFoundError(f"no prepared data in {processed_dir}: run hm_lib.data.prepare first")
+            raise MissingOutputError(f"no prepared data in {processed_dir}: run hm_lib.data.prepare first")
         report = PrepareReport.from_json(manifest["report"], rebuilt=False, seconds=0.0)
     tables = {name: pl.read_parquet(processed_dir / file) for name, file in PARQUET.items()}
     return Dataset(**tables, report=report)

@@ -37,6 +37,7 @@ from hm_lib import layout
 from hm_lib.baselines import before, fill_up, top_articles
 from hm_lib.config import Config
 from hm_lib.data import MANIFEST, fingerprint, load, prepare
+from hm_lib.errors import MissingOutputError
 from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE
 
@@ -321,6 +322,6 @@ def read_meta(folder: str | Path) -> dict:
     """The demo artefacts' meta.json, or a clear error when they have not been written."""
     path = Path(folder) / DEMO_FILES["meta"]
     if not path.is_file():
-        raise FileNotFoundError(f"no demo artefacts in {Path(folder).resolve()}: run `hm demo` (or `make demo`) "
+        raise MissingOutputError(f"no demo artefacts in {Path(folder).resolve()}: run `hm demo` (or `make demo`) "
                                 "from the repository root, which writes them first")
     return read_json(path)

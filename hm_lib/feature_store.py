@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hm_lib.config import Config
+from hm_lib.errors import MissingOutputError
 from hm_lib.features.common import EVENT_TIMESTAMP, lightgbm_input
 from hm_lib.io import atomic_path
 from hm_lib.schema import ARTICLE, CUSTOMER, SCORE
@@ -120,7 +121,7 @@ def open_store(work_dir: str | Path) -> FeatureStore:
     from feast import FeatureStore
 
     if not (store_dir(work_dir) / "registry.db").is_file():
-        raise FileNotFoundError(f"no feature store in {store_dir(work_dir)}: run "
+        raise MissingOutputError(f"no feature store in {store_dir(work_dir)}: run "
                                 f"`hm features apply --work {work_dir}` then `hm features materialize`")
     return FeatureStore(config=repo_config(work_dir))
 
@@ -185,7 +186,7 @@ def _quiet_dask() -> Iterator[None]:
 def materialize(cfg: Config, cutoff: dt.date) -> FeatureStore:
     """Load the tables of ``cutoff`` into the online store: what serving reads."""
     if not all(offline_path(cfg.work_dir, entity, cutoff).is_file() for entity in KEYS):
-        raise FileNotFoundError(f"no feature tables for the cut-off {cutoff} in {offline_dir(cfg.work_dir)}: run "
+        raise MissingOutputError(f"no feature tables for the cut-off {cutoff} in {offline_dir(cfg.work_dir)}: run "
                                 "`hm features apply` for it first (with the same --cutoff or --validate)")
     store = open_store(cfg.work_dir)
     start = timestamp(cutoff)
@@ -203,7 +204,7 @@ def table_schema(store: FeatureStore, entity: str) -> dict[str, pl.DataType]:
     folder = Path(FileSource.get_uri_for_file_path(store.config.repo_path, source.path))
     files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
     if not files:
-        raise FileNotFoundError(f"no {entity} feature tables in {folder}: run `hm features apply`")
+        raise MissingOutputError(f"no {entity} feature tables in {folder}: run `hm features apply`")
     return pl.read_parquet_schema(files[-1])
 
 

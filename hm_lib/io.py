@@ -1,6 +1,10 @@
-"""Atomic writes: every output goes to a temporary file in the same folder, then is renamed."""
+"""Atomic writes: every output goes to a temporary file in the same folder, then is renamed.
+
+:func:`file_lock` serialises processes that fill the same cache (POSIX advisory lock).
+"""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -54,3 +58,16 @@ def write_json(obj: Any, path: str | Path) -> Path:
 
 def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
+
+
+@contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the block; other processes wait."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

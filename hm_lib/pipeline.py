@@ -17,6 +17,7 @@ from hm_lib import schema
 from hm_lib.baselines import BASELINES, popular_last_week
 from hm_lib.config import Config
 from hm_lib.data import Dataset
+from hm_lib.errors import MissingOutputError
 from hm_lib.evaluation import score, week_truth
 from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.submission import validate_submission, write_submission
@@ -64,7 +65,7 @@ def oracle_week(cfg: Config, ds: Dataset, week_start: dt.date, customers: np.nda
     from hm_lib.synthetic import oracle_predictions
 
     if not has_truth(cfg, ds):
-        raise FileNotFoundError(f"no synthetic ground truth for this data in {cfg.truth_dir}: the oracle exists "
+        raise MissingOutputError(f"no synthetic ground truth for this data in {cfg.truth_dir}: the oracle exists "
                                 "only for worlds written by `hm generate`")
     return oracle_predictions(cfg.truth_dir, ds.transactions, week_start, customers=customers)
 

@@ -35,6 +35,7 @@ from hm_lib.ensemble import (
     load_scorer,
     threshold_recall,
 )
+from hm_lib.errors import MissingOutputError
 from hm_lib.evaluation import candidate_report, score, week_truth
 from hm_lib.io import write_parquet
 from hm_lib.pipeline import truth_for_week, validation_scores
@@ -210,7 +211,7 @@ def relevance_filter_report(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: R
 def read_predictions(cfg: Config, cutoff: dt.date) -> pl.DataFrame:
     path = predictions_path(cfg, cutoff)
     if not path.exists():
-        raise FileNotFoundError(f"no ranker predictions for cut-off {cutoff} in {path}: run notebooks/06_ranking "
+        raise MissingOutputError(f"no ranker predictions for cut-off {cutoff} in {path}: run notebooks/06_ranking "
                                 "(hm run --from 06_ranking) first")
     return pl.read_parquet(path)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from hm_lib.baselines import ranked_lists
+from hm_lib.errors import InputError
 from hm_lib.io import atomic_path
 from hm_lib.schema import ARTICLE, ARTICLE_ID_DIGITS, CUSTOMER, K
 
@@ -39,7 +40,7 @@ class Problem:
         return f"{self.kind}: {self.message} ({self.count} found{where}), e.g. {self.example!r}"
 
 
-class SubmissionError(ValueError):
+class SubmissionError(InputError):
     """A submission that Kaggle would reject, or predictions that cannot make one."""
 
     def __init__(self, problems: Sequence[Problem], path: str | Path | None = None):

@@ -52,7 +52,7 @@ def test_baseline_submission_then_validate_submission(world: Path, capsys, monke
     lines = path.read_text().splitlines()
     bad = path.with_name("bad.csv")
     bad.write_text("\n".join(lines[:-1]) + "\n")
-    assert main(["validate-submission", str(bad), *_args(world)]) == 1
+    assert main(["validate-submission", str(bad), *_args(world)]) == 2  # bad input
     assert "row" in capsys.readouterr().err
 
 
@@ -67,12 +67,17 @@ def test_bad_arguments_are_refused(capsys) -> None:
 
 def test_run_set_overrides_reach_the_stage_settings() -> None:
     from hm_lib.cli import _setting
-    from hm_lib.config import Config
+    from hm_lib.config import Config, check_overrides
+    from hm_lib.errors import InputError, SettingError
     from hm_lib.negatives import NegativeSettings
 
     cfg = Config.for_scale("tiny", **dict([_setting("negatives__ratio=4")]))
     assert cfg.settings("negatives", NegativeSettings).ratio == 4
-    with pytest.raises(SystemExit, match="SECTION__FIELD=VALUE"):
+    with pytest.raises(InputError, match="SECTION__FIELD=VALUE"):
         _setting("ratio=4")
-    with pytest.raises(ValueError, match="unknown setting"):
+    with pytest.raises(SettingError, match="unknown setting"):
         Config.for_scale("tiny", negatives__nope=1).settings("negatives", NegativeSettings)
+    for key in ("negatives__ratio", "image__epochs_frozen", "ranker__train_weeks", "ensemble__members", "candidates__cap"):
+        check_overrides({key: 1})  # every section's class is found
+    with pytest.raises(SettingError, match="unknown settings section 'negativs'"):
+        check_overrides({"negativs__ratio": 4})

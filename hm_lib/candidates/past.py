@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from hm_lib.data import Dataset
+from hm_lib.errors import InputError
 from hm_lib.schema import ARTICLE, CUSTOMER
 
 POS = "pos"  # article position 0..A-1
@@ -24,7 +25,7 @@ LATEST_AFTER_DATA = dt.timedelta(days=8)  # a cut-off may lie up to a week after
 T = TypeVar("T")
 
 
-class CutoffError(ValueError):
+class CutoffError(InputError):
     """The cut-off leaves no usable history (before the data starts, or long after it ends)."""
 
 

@@ -26,6 +26,7 @@ from hm_lib.baselines import Customers, customer_frame
 from hm_lib.candidates.generate import SOURCES, fit_sources, propose
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.settings import CandidateSettings
+from hm_lib.errors import MissingOutputError
 from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.schema import ARTICLE, CUSTOMER
 
@@ -106,11 +107,11 @@ def read_candidates(work_dir: str | Path, cutoff: dt.date) -> pl.LazyFrame:
     """The candidates written for ``cutoff`` (all shards, in customer order), as a lazy frame."""
     folder = candidates_dir(work_dir, cutoff)
     if not (folder / MANIFEST).is_file():
-        raise FileNotFoundError(f"no candidates for the cut-off {cutoff} in {folder}: "
+        raise MissingOutputError(f"no candidates for the cut-off {cutoff} in {folder}: "
                                 "run write_candidates first")
     shards = read_json(folder / MANIFEST)["shards"]
     missing = [i for i in range(shards) if not part_path(folder, i).is_file()]
     if missing:
-        raise FileNotFoundError(f"the candidates in {folder} are incomplete ({len(missing)} of {shards} "
+        raise MissingOutputError(f"the candidates in {folder} are incomplete ({len(missing)} of {shards} "
                                 "shards missing): rerun write_candidates, which computes only the missing ones")
     return pl.scan_parquet([part_path(folder, i) for i in range(shards)])

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from hm_lib.errors import MissingOutputError
 from hm_lib.image_model.scoring import ImageRelevanceModel
 from hm_lib.image_model.tables import article_positions
 from hm_lib.io import atomic_path, read_json, write_json
@@ -140,7 +141,7 @@ class RelevanceScorer:
         """Read a scorer folder, its tables memory-mapped."""
         folder = Path(folder)
         if not (folder / META_FILE).is_file():
-            raise FileNotFoundError(f"no relevance scorer in {folder}: run notebooks/05_ensemble "
+            raise MissingOutputError(f"no relevance scorer in {folder}: run notebooks/05_ensemble "
                                     "(hm run --from 05_ensemble) first")
         meta = read_json(folder / META_FILE)
         if meta.get("format_version") != FORMAT_VERSION:

@@ -4,7 +4,8 @@ One folder per backbone configuration (a digest of the backbone, input size, dec
 weights); inside, ``features.npy`` (rows of features) and ``index.parquet`` (article_id, the photo's
 modification time and size, its read status, row). A row is reused while its photo's file state is
 unchanged; new or changed photos are computed and appended. Both files are written atomically, the
-index last, so a run killed midway recomputes rather than reads half-written rows.
+index last, so a run killed midway recomputes rather than reads half-written rows; a lock file makes
+a second process that fills the same folder wait, then reuse what the first computed.
 """
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ import polars as pl
 from numpy.lib.format import open_memmap
 from tqdm.auto import tqdm
 
-from hm_lib.io import atomic_path, write_parquet
+from hm_lib.io import atomic_path, file_lock, write_parquet
 
 log = logging.getLogger(__name__)
 
-FEATURES, INDEX = "features.npy", "index.parquet"
+FEATURES, INDEX, LOCK = "features.npy", "index.parquet", ".lock"
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 COPY_ROWS = 4096
 # compute(positions) yields (positions, float features, read status) chunks covering those positions
@@ -71,7 +72,12 @@ def _read_index(folder: Path) -> pl.DataFrame | None:
 def cached_features(folder: Path, article_ids: np.ndarray, states: np.ndarray, shape: tuple[int, ...],
                     compute: Compute, what: str) -> FeatureTable:
     """Features of ``article_ids`` (photo file states ``states``, (n, 2)): cached rows, the rest computed."""
-    folder.mkdir(parents=True, exist_ok=True)
+    with file_lock(folder / LOCK):
+        return _cached_features(folder, article_ids, states, shape, compute, what)
+
+
+def _cached_features(folder: Path, article_ids: np.ndarray, states: np.ndarray, shape: tuple[int, ...],
+                     compute: Compute, what: str) -> FeatureTable:
     wanted = pl.DataFrame({"article_id": np.asarray(article_ids, dtype=np.int32),
                            "mtime_ns": states[:, 0], "size": states[:, 1]})
     index = _read_index(folder)

@@ -65,7 +65,7 @@ def _code_sections(rng: np.random.Generator, index: np.ndarray, ptype: np.ndarra
     """Section of each code: one of its index's sections that sells the type's product group."""
     group = np.array([t.product_group_name for t in vocab.PRODUCT_TYPES])[ptype]
     section = np.empty(index.size, dtype=np.int64)
-    for i, g in {(int(i), str(g)) for i, g in zip(index, group)}:
+    for i, g in sorted({(int(i), str(g)) for i, g in zip(index, group)}):
         code = vocab.INDEXES[i].index_code
         options = [s for s in vocab.SECTIONS if s.index_code == code and g in s.product_groups] or \
                   [s for s in vocab.SECTIONS if s.index_code == code]

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from hm_lib import schema
+from hm_lib.errors import MissingOutputError
 from hm_lib.io import atomic_path, read_json, write_json, write_parquet
 from hm_lib.synthetic.calendar import Calendar
 from hm_lib.synthetic.knobs import Knobs
@@ -99,7 +100,7 @@ def load_truth(truth_dir: Path) -> Truth:
     truth_dir = Path(truth_dir)
     meta_path = truth_dir / "meta.json"
     if not meta_path.exists():
-        raise FileNotFoundError(f"no synthetic ground truth in {truth_dir} (meta.json missing): "
+        raise MissingOutputError(f"no synthetic ground truth in {truth_dir} (meta.json missing): "
                                 "the oracle exists only for data made by `hm generate`")
     meta = read_json(meta_path)
     arts = pl.read_parquet(truth_dir / "articles_latent.parquet")
