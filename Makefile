@@ -9,7 +9,7 @@ SCALE ?= default
 SEED ?= 42
 DATA ?= data/raw
 
-.PHONY: venv run validate test data clean-outputs
+.PHONY: venv run validate test data browser clean-outputs
 
 # Create the venv and install on first use; skipped while the requirements are unchanged.
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -34,8 +34,17 @@ run: data
 validate: data
 	$(HM) run --data $(DATA) --scale $(SCALE) --seed $(SEED) --validate
 
-test: venv
+test: venv browser
 	$(VENV)/bin/pytest -q
+
+# Debian's chromium for the demo's browser test (installed when missing and root; otherwise that test is skipped).
+browser:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser test (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser test will be skipped"; \
+	else echo "chromium is not installed (needs root: apt-get install chromium): the browser test will be skipped"; fi
 
 # The Streamlit demo on http://127.0.0.1:8501 (first brings its feature store and artefacts up to date).
 .PHONY: demo

@@ -142,7 +142,7 @@ def throughput(cfg: Config, ds: Dataset, train: pl.DataFrame, scale: str, batch:
 
 def stage(cfg: Config, ds: Dataset, train: pl.DataFrame, valid: pl.DataFrame, scale: str, fresh: bool,
           history_length: int | None = None) -> dict:
-    settings = ImageModelSettings.for_scale(scale, cache_dir=cfg.work_dir / "stage_cache")
+    settings = ImageModelSettings.for_scale(scale, cache_dir=cfg.work_dir / "stage_cache", ablation_always=True)
     if history_length is not None:
         settings = settings.replace(history_length=history_length)
     if fresh and settings.cache_dir.exists():

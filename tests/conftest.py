@@ -1,6 +1,7 @@
 """Shared fixtures: synthetic worlds made once per test session."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -10,7 +11,28 @@ from hm_lib.config import Config
 from hm_lib.data import Dataset, load
 from hm_lib.synthetic import Knobs, generate
 
-REAL_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "real_sample"
+ROOT = Path(__file__).resolve().parents[1]
+REAL_SAMPLE = ROOT.parent / "shared" / "real_sample"
+UNWATCHED = {".git", ".venv", "data", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
+
+
+def _tree(folder: Path) -> set[str]:
+    """Files under the checkout (the venv, git, data/ and caches left out)."""
+    found = set()
+    for path in folder.iterdir():
+        if path.name in UNWATCHED or path.name.endswith(".egg-info"):
+            continue
+        found |= _tree(path) if path.is_dir() and not path.is_symlink() else {path.relative_to(ROOT).as_posix()}
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leaves_the_tree_as_found() -> Iterator[None]:
+    """The suite writes only under temporary folders: no file appears in or vanishes from the checkout."""
+    before = _tree(ROOT)
+    yield
+    after = _tree(ROOT)
+    assert (sorted(after - before), sorted(before - after)) == ([], []), "tests changed the checkout"
 
 
 @dataclass

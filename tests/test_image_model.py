@@ -16,7 +16,7 @@ from PIL import Image
 
 from hm_lib import schema
 from hm_lib.image_model import (
-    ImageModelSettings, ImageSource, PairBatches, article_features, build_backbone, build_model, linear_probe,
+    VARIANTS, ImageModelSettings, ImageSource, PairBatches, article_features, build_backbone, build_model, linear_probe,
     load_model, plot_neighbour_grid, plot_training_curves, ranking_metrics, resolve_weights, run_image_stage,
     score_pairs, split_backbone,
 )
@@ -28,7 +28,7 @@ from hm_lib.image_model.images import CORRUPT, MISSING, OK, WHITE
 from hm_lib.image_model.model import copy_shared_weights
 from hm_lib.image_model.plots import nearest_neighbours
 from hm_lib.image_model.scoring import ImageRelevanceModel
-from hm_lib.image_model.stage import clone_tail
+from hm_lib.image_model.stage import _order, clone_tail
 from hm_lib.image_model.train import pair_arrays
 
 # Keras' TensorFlow backend converts variables with np.array(x), which numpy 2 warns about (not our code).
@@ -68,7 +68,7 @@ def stage(world, tmp_path_factory):
     dirs, ds, train, valid = world
     root = tmp_path_factory.mktemp("image_stage")
     settings = SETTINGS.replace(cache_dir=root / "cache")
-    return run_image_stage(dirs.config(output_dir=root / "outputs"), ds, train, valid, settings)
+    return run_image_stage(dirs.config(output_dir=root / "outputs", validate=True), ds, train, valid, settings)
 
 
 # --- images and placeholders --------------------------------------------------------------------
@@ -305,6 +305,13 @@ def test_cached_features_equal_features_computed_from_the_photos(messy_raw, tmp_
 
 
 # --- the stage, scoring, saving ----------------------------------------------------------------
+
+def test_a_submission_trains_only_the_saved_variant_and_its_warm_up() -> None:
+    assert _order(SETTINGS, validate=True) == list(VARIANTS)
+    assert _order(SETTINGS, validate=False) == ["frozen_calibrated", "end_to_end"]
+    assert _order(SETTINGS.replace(variant="no_image"), validate=False) == ["no_image"]
+    assert _order(SETTINGS.replace(ablation_always=True), validate=False) == list(VARIANTS)
+
 
 def test_stage_trains_and_evaluates_every_variant(stage) -> None:
     result, settings = stage, stage.settings

@@ -288,8 +288,18 @@ def test_figures_draw_even_without_images(tiny_world: WorldDirs, tiny_data: Data
     shares = plots.category_shares(pairs, tiny_data.articles, "product_group_name")
     assert shares.columns == ["product_group_name", "positive", "same_category", "same_day"]
     assert shares.select(pl.exclude("product_group_name").sum()).row(0) == pytest.approx((1.0, 1.0, 1.0))
-    plots.category_mix_chart(shares)
-    plots.popularity_chart(pairs)
+    strategies = ["positive", "same_category", "same_day"]
+    mix = plots.category_mix_chart(shares, top=5).axes[0]
+    shown = shares.head(5).reverse()
+    assert [t.get_text() for t in mix.get_legend().get_texts()] == strategies
+    widths = [bar.get_width() for bar in mix.patches]  # one bar per category, strategy after strategy
+    assert widths == pytest.approx([v for s in strategies for v in shown[s].to_list()])
+    assert [t.get_text() for t in mix.get_yticklabels()] == shown["product_group_name"].to_list()
+    popularity = plots.popularity_chart(pairs).axes[0]
+    assert [t.get_text() for t in popularity.get_legend().get_texts()] == strategies
+    for step in popularity.patches:  # each strategy's histogram: shares of its rows, adding up to 1
+        heights = step.get_xy()[1:-1:2, 1]
+        assert heights.sum() == pytest.approx(1.0)
     broken = tmp_path / "broken"
     for article in pairs[ARTICLE].unique():
         path = broken / image_relpath(article)

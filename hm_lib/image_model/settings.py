@@ -61,7 +61,8 @@ class ImageModelSettings:
     image_dropout: float = 0.5        # on the standardised pooled image features, while training
     # Training: phase 1 (image network frozen) and phase 2 (backbone tail fine-tuned).
     variant: str = "end_to_end"       # the model the stage saves, scores and embeds with
-    variants: tuple[str, ...] = VARIANTS  # the ablation the stage trains and evaluates
+    variants: tuple[str, ...] = VARIANTS  # the ablation the stage trains and evaluates when validating
+    ablation_always: bool = False     # the ablation for a submission too (else only `variant` is trained)
     epochs_frozen: int = 2
     epochs_finetune: int = 1
     batch_size: int = 2048

@@ -2,8 +2,9 @@
 
 :func:`run_image_stage` is what notebooks/04_image_model.ipynb calls. It resolves the backbone's
 weights (ImageNet from disk, or pretraining on the catalogue's photos), caches the frozen part's
-features, trains and evaluates every variant of ``settings.variants`` (end_to_end continues from
-frozen_calibrated: the paper's frozen warm-up phase), saves the ``settings.variant`` model, writes
+features, trains and evaluates every variant of ``settings.variants`` when validating (end_to_end
+continues from frozen_calibrated: the paper's frozen warm-up phase; for a submission only the saved
+variant and its warm-up are trained), saves the ``settings.variant`` model, writes
 the article image embeddings and, on a synthetic world, probes the features for the hidden style.
 """
 from __future__ import annotations
@@ -124,8 +125,15 @@ def style_probe(cfg: Config, ds: Dataset, tables: ModelTables, features: Article
     return pl.DataFrame(rows)
 
 
-def _order(settings: ImageModelSettings) -> list[str]:
-    wanted = set(settings.variants) | {settings.variant}
+def _order(settings: ImageModelSettings, validate: bool) -> list[str]:
+    """The variants to train, in ablation order: all of ``settings.variants`` when validating (or with
+    ``ablation_always``); otherwise only the saved variant, after frozen_calibrated when end_to_end
+    warm-starts from it (the saved model is then the one validation trains)."""
+    wanted = {settings.variant}
+    if validate or settings.ablation_always:
+        wanted |= set(settings.variants)
+    elif settings.variant == "end_to_end" and "frozen_calibrated" in settings.variants:
+        wanted.add("frozen_calibrated")
     return [v for v in VARIANTS if v in wanted]
 
 
@@ -142,7 +150,7 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
     settings = settings or ImageModelSettings.for_scale(cfg.scale, seed=cfg.seed)
     out_dir, root = cfg.output_dir / "image_model", cache_root(cfg, settings)
     timings: dict[str, float] = {}
-    variants = _order(settings)
+    variants = _order(settings, cfg.validate)
     with _timed(timings, "tables"):
         tables = model_tables(ds.articles, ds.customers, settings.article_attributes,
                               settings.customer_attributes)
