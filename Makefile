@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 HM := $(VENV)/bin/hm
 REQ_HASH := $(shell cat requirements.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
-SCALE ?= default
+SCALE ?=
 SEED ?= 42
+# `hm run --scale` only when SCALE is given (otherwise the chain picks it from the data's size).
+SCALE_ARG := $(if $(SCALE),--scale $(SCALE))
 DATA ?= data/raw
 
 .PHONY: venv run validate test data browser clean-outputs
@@ -25,14 +27,14 @@ venv: $(STAMP)
 
 # Synthetic data when data/raw is empty (put the Kaggle files there to use the real data).
 data: venv
-	@if [ -z "$$(ls -A $(DATA) 2>/dev/null)" ]; then $(HM) generate --scale $(SCALE) --seed $(SEED) --out $(DATA); \
+	@if [ -z "$$(ls -A $(DATA) 2>/dev/null)" ]; then $(HM) generate --scale $(or $(SCALE),default) --seed $(SEED) --out $(DATA); \
 	else echo "using the data in $(DATA)"; fi
 
 run: data
-	$(HM) run --data $(DATA) --scale $(SCALE) --seed $(SEED)
+	$(HM) run --data $(DATA) $(SCALE_ARG) --seed $(SEED)
 
 validate: data
-	$(HM) run --data $(DATA) --scale $(SCALE) --seed $(SEED) --validate
+	$(HM) run --data $(DATA) $(SCALE_ARG) --seed $(SEED) --validate
 
 test: venv browser
 	$(VENV)/bin/pytest -q
@@ -49,7 +51,7 @@ browser:
 # The Streamlit demo on http://127.0.0.1:8501 (first brings its feature store and artefacts up to date).
 .PHONY: demo
 demo: data
-	$(HM) demo --data $(DATA) --scale $(SCALE)
+	$(HM) demo --data $(DATA) $(SCALE_ARG)
 
 clean-outputs:
 	rm -rf outputs/notebooks outputs/*.csv outputs/*.csv.gz outputs/*.json

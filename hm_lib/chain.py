@@ -65,12 +65,39 @@ def _data_fingerprint(data_dir: Path) -> str:
     return _digest(*(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files))
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+
+
+def summary(cfg: Config) -> list[str]:
+    """What a finished run produced, in a few lines: the scores when validating, else the submission."""
+    from hm_lib.pipeline import VALIDATION_FILE, kaggle_command
+    from hm_lib.schema import SUBMISSION_FILE
+
+    if cfg.validate:
+        path = cfg.output_dir / VALIDATION_FILE
+        scores = read_json(path) if path.is_file() else {}
+        names = [n for n in ("ranker", "baseline_popular", "baseline_decayed_repurchase", "oracle") if n in scores]
+        figures = ", ".join(f"{name} {scores[name]['map@12']:.4f}" for name in names)
+        head = f"MAP@12 on the {scores.get('days', cfg.holdout_days)} days from {scores.get('cutoff')}"
+        return [f"{head} ({scores.get('buyers', 0):,} buyers): {figures}", f"all figures: {path}"]
+    path = cfg.output_dir / SUBMISSION_FILE
+    if not path.is_file():
+        return [f"no submission in {cfg.output_dir}"]
+    with path.open("rb") as f:
+        rows = sum(1 for _ in f) - 1
+    return [f"submission: {path} ({rows:,} customers; {path.name}.gz beside it)",
+            f"upload: {kaggle_command(path.with_name(path.name + '.gz'), 'hm-fashion-recsys ranker')}"]
+
+
 def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
               notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
     """Run the chain; returns the names of the stages that were executed (not skipped)."""
     import papermill as pm
 
     check_overrides(cfg.extra)  # a misspelt section or field would otherwise be ignored
+    if not log.isEnabledFor(logging.DEBUG):
+        logging.getLogger("papermill").setLevel(logging.WARNING)  # its notebook paths: the step lines say enough
     cfg = cfg.replace(data_dir=raw_folder(cfg.data_dir, cfg.work_dir))
     all_stages = stages(notebook_dir)
     if not all_stages:
@@ -98,12 +125,13 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
         output = out_dir / (f"{stage.name}.ipynb" if not cfg.validate else f"{stage.name}.validate.ipynb")
         up_to_date = stamp.exists() and output.exists() and read_json(stamp).get("digest") == digest
         # --from reruns that stage and all after it; otherwise a stage reruns when stale or forced.
+        step = f"[{i + 1}/{len(all_stages)}] {stage.name}"
         if i < start or (up_to_date and not force and from_stage is None):
             if i >= start:
-                log.info("%s is up to date; skipped (use --force to rerun)", stage.name)
+                log.info("%s is up to date; skipped (use --force to rerun)", step)
             upstream = digest
             continue
-        log.info("running %s", stage.name)
+        log.info("%s ...", step)
         t0 = time.perf_counter()
         try:
             pm.execute_notebook(str(stage.path), str(output), parameters=params, kernel_name="python3",
@@ -111,7 +139,9 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
         except pm.PapermillExecutionError as err:
             raise ChainError(f"{stage.path.name} failed in cell {err.cell_index} (execution count {err.exec_count}): "
                              f"{err.ename}: {err.evalue}; the executed copy is {output}") from err
-        write_json({"digest": digest, "seconds": round(time.perf_counter() - t0, 1), "parameters": params}, stamp)
+        seconds = time.perf_counter() - t0
+        write_json({"digest": digest, "seconds": round(seconds, 1), "parameters": params}, stamp)
+        log.info("%s ... %s", step, _duration(seconds))
         executed.append(stage.name)
         upstream = digest
     return executed

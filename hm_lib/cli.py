@@ -17,6 +17,8 @@ from pathlib import Path
 from hm_lib.config import SCALES, Config
 from hm_lib.errors import HMError, InputError
 
+log = logging.getLogger("hm")
+
 
 def _size(text: str) -> tuple[int, int]:
     try:
@@ -101,17 +103,35 @@ def cmd_oracle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scale(args: argparse.Namespace, raw_dir: Path) -> str:
+    """``--scale``, or the scale of the data's size (said on the first line)."""
+    from hm_lib.config import scale_for
+    from hm_lib.data import count_customers
+
+    if args.scale is not None:
+        log.info("scale: %s (--scale)", args.scale)
+        return args.scale
+    customers = count_customers(raw_dir)
+    scale = scale_for(customers)
+    log.info("scale: %s, chosen from the data (%s customers in %s); --scale overrides", scale,
+             f"{customers:,}", raw_dir / "customers.csv")
+    return scale
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from hm_lib.chain import run_chain
+    from hm_lib.chain import run_chain, summary
     from hm_lib.config import check_overrides
     from hm_lib.data import prepare
 
     overrides = dict(_setting(text) for text in args.set)
     check_overrides(overrides)
-    cfg = Config.for_scale(args.scale, data_dir=_raw(args), work_dir=args.work, output_dir=args.outputs,
+    raw = _raw(args)
+    cfg = Config.for_scale(_scale(args, raw), data_dir=raw, work_dir=args.work, output_dir=args.outputs,
                            seed=args.seed, validate=args.validate, **overrides)
     prepare(cfg.data_dir, cfg.processed_dir, allow_future=args.allow_future)  # bad input fails here, in one line
     run_chain(cfg, from_stage=args.from_stage, force=args.force)
+    for line in summary(cfg):
+        print(line)
     return 0
 
 
@@ -129,7 +149,8 @@ def _serving(args: argparse.Namespace) -> Config:
     """Config of `hm features` and `hm demo`; Feast's info logging only with -v."""
     if not args.verbose:
         logging.getLogger("feast").setLevel(logging.WARNING)
-    return Config.for_scale(args.scale, data_dir=_raw(args), work_dir=args.work, validate=args.validate,
+    raw = _raw(args)
+    return Config.for_scale(_scale(args, raw), data_dir=raw, work_dir=args.work, validate=args.validate,
                             cutoff=args.cutoff)
 
 
@@ -219,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run the notebook chain with papermill")
     data_args(r)
     r.add_argument("--outputs", default="outputs")
-    r.add_argument("--scale", choices=SCALES, default="default")
+    r.add_argument("--scale", choices=SCALES, default=None,
+                   help="settings for a data size (default: chosen from the number of customers)")
     r.add_argument("--seed", type=int, default=42)
     r.add_argument("--validate", action="store_true", help="cut off 7 days early and write outputs/validation.json")
     r.add_argument("--from", dest="from_stage", default=None, help="start at this notebook (e.g. 02_candidates)")
@@ -231,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def serving_args(sp: argparse.ArgumentParser) -> None:
         data_args(sp)
-        sp.add_argument("--scale", choices=SCALES, default="default")
+        sp.add_argument("--scale", choices=SCALES, default=None,
+                        help="settings for a data size (default: chosen from the number of customers)")
         sp.add_argument("--validate", action="store_true",
                         help="the validation cut-off (7 days before the data ends)")
         sp.add_argument("--cutoff", type=_date, default=None, help="this cut-off instead (YYYY-MM-DD)")
@@ -258,14 +281,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+class _Lines(logging.Formatter):
+    """INFO lines as they are (progress); other levels prefixed with theirs (and the logger with -v)."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s" if verbose else "%(levelname)s: %(message)s")
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage() if record.levelno == logging.INFO and not self.verbose else super().format(record)
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Lines(verbose))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"warning: {category.__name__}: {message}", file=sys.stderr if file is None else file)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; an expected error (HMError) is one line on stderr and its exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _log_to_stderr(args.verbose)
     if not args.verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's and absl's C++ log lines (kernels too)
     with warnings.catch_warnings():

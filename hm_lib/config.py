@@ -30,6 +30,16 @@ SECTIONS: dict[str, str] = {
 }
 
 
+# Customers in customers.csv at each scale's upper bound (geometric means of neighbouring scales' sizes:
+# 500, 6,000, 60,000 and 1,371,980 customers); the real Kaggle files are "full".
+SCALE_BOUNDS = (("tiny", 1_700), ("small", 19_000), ("default", 290_000))
+
+
+def scale_for(customers: int) -> str:
+    """The scale whose settings suit data with this many customers."""
+    return next((scale for scale, bound in SCALE_BOUNDS if customers < bound), "full")
+
+
 def check_scale(scale: str) -> str:
     """`scale` itself, or a SettingError naming the known scales."""
     if scale not in SCALES:
@@ -146,6 +156,9 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
         return int(value)
     if isinstance(current, float):
         return float(value)
+    if isinstance(current, tuple) and isinstance(value, str):  # "a,b" or "64,96" from a command line
+        kind = type(current[0]) if current else str
+        return tuple(kind(part.strip()) for part in value.split(",") if part.strip())
     return value
 
 

@@ -328,6 +328,12 @@ def _warn_prices(df: pl.DataFrame) -> None:
                       "they are kept (the price features treat them as they are)", RawDataWarning, stacklevel=3)
 
 
+def count_customers(raw_dir: str | Path) -> int:
+    """Data rows of customers.csv (a quick count, without validating the file)."""
+    path = _raw_path(Path(raw_dir), schema.CUSTOMERS_FILE)
+    return int(pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item())
+
+
 def _drop_unknown(df: pl.DataFrame, articles: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
     """Drop (and count, and warn about) rows whose customer or article is not in the tables."""
     known_customer = pl.col(CUSTOMER).is_not_null()

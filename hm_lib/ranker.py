@@ -52,7 +52,7 @@ class RankerSettings:
     def for_scale(cls, scale: str = "default", **overrides: object) -> RankerSettings:
         """Defaults for a data scale, then ``overrides``."""
         per_scale = {"tiny": {"train_weeks": 2, "n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
-                     "small": {"train_weeks": 2, "n_estimators": 200, "num_leaves": 31, "min_child_samples": 20}}
+                     "small": {"train_weeks": 4, "n_estimators": 200, "num_leaves": 31, "min_child_samples": 20}}
         return dataclasses.replace(cls(), **{**per_scale.get(check_scale(scale), {}), **overrides})
 
 

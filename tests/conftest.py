@@ -1,11 +1,19 @@
 """Shared fixtures: synthetic worlds made once per test session."""
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("suite", database=None)  # no .hypothesis/ folder in the checkout
+settings.load_profile("suite")
 
 from hm_lib.config import Config
 from hm_lib.data import Dataset, load
@@ -89,3 +97,35 @@ def tiny_demo(tiny_world: WorldDirs, tmp_path_factory: pytest.TempPathFactory) -
     cfg = tiny_world.config(work_dir=work)
     assert main(["demo", "--prepare-only", "--data", str(cfg.data_dir), "--work", str(work), "--scale", "tiny"]) == 0
     return cfg, demo_dir(work)
+
+
+@dataclass(frozen=True)
+class ChainRun:
+    """`hm run` (submission mode, no --scale) finished on a copy of the tiny world."""
+
+    world: WorldDirs
+    stdout: str
+    stderr: str
+    submission: bytes  # outputs/submission.csv as that run wrote it
+
+
+def hm_run_args(world: WorldDirs) -> list[str]:
+    """`hm run` on a world as a user types it (without --scale: the chain picks it from the data)."""
+    return [sys.executable, "-m", "hm_lib.cli", "run", "--data", str(world.raw), "--work", str(world.root),
+            "--outputs", str(world.root / "outputs")]
+
+
+def copy_world(world: WorldDirs, root: Path) -> WorldDirs:
+    shutil.copytree(world.raw, root / "raw")
+    shutil.copytree(world.truth, root / "synthetic_truth")
+    return WorldDirs(root)
+
+
+@pytest.fixture(scope="session")
+def tiny_submission(tiny_world: WorldDirs, tmp_path_factory: pytest.TempPathFactory) -> ChainRun:
+    """The whole chain run once by `hm` in a fresh process (PYTHONHASHSEED=3): treat as read-only."""
+    world = copy_world(tiny_world, tmp_path_factory.mktemp("submission"))
+    done = subprocess.run(hm_run_args(world), env={**os.environ, "PYTHONHASHSEED": "3"}, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return ChainRun(world, done.stdout, done.stderr, (world.root / "outputs" / "submission.csv").read_bytes())

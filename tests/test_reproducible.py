@@ -6,6 +6,7 @@ of strings iterated while drawing random numbers) shows up as different bytes.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ChainRun, WorldDirs, copy_world, hm_run_args
 from hm_lib import schema
 
 pytestmark = pytest.mark.notebooks
@@ -56,47 +58,53 @@ def test_generation_gives_the_same_bytes_in_every_process(worlds: tuple[Path, Pa
     assert files(worlds[0] / "synthetic_truth") == files(worlds[1] / "synthetic_truth")
 
 
-def run_args(world: Path) -> list[str]:
-    return ["run", "--data", str(world / "raw"), "--work", str(world), "--outputs", str(world / "outputs"),
-            "--scale", "tiny", "--seed", "5"]
-
-
 def stamps(world: Path) -> dict[str, int]:
     folder = world / "outputs" / "notebooks"
     return {p.name.split(".")[1]: p.stat().st_mtime_ns for p in folder.glob(".*.submit.stamp.json")}
 
 
-def kill_during_ensemble_members(world: Path, hash_seed: int, timeout: float = 400) -> None:
+def kill_during_ensemble_members(world: WorldDirs, hash_seed: int, timeout: float = 400) -> None:
     """Start `hm run`, SIGKILL its whole process group (kernel included) once an ensemble member is saved."""
-    log = (world / "killed.log").open("w")
-    proc = subprocess.Popen(hm_command(*run_args(world)), env=env(hash_seed), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    end = time.monotonic() + timeout
-    try:
-        while not list(world.glob("relevance/cutoff=*/members-*/member-1.npz")):
-            assert proc.poll() is None, (world / "killed.log").read_text()[-3000:]
-            assert time.monotonic() < end, "no ensemble member was saved in time"
-            time.sleep(0.2)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        log.close()
+    log_path = world.root / "killed.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(hm_run_args(world), env=env(hash_seed), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        end = time.monotonic() + timeout
+        try:
+            while not list(world.root.glob("relevance/cutoff=*/members-*/member-1.npz")):
+                assert proc.poll() is None, log_path.read_text()[-3000:]
+                assert time.monotonic() < end, "no ensemble member was saved in time"
+                time.sleep(0.2)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
 
 
-def test_a_killed_chain_resumes_to_the_bytes_of_an_uninterrupted_run(worlds: tuple[Path, Path]) -> None:
-    whole, killed = worlds
-    done = subprocess.run(hm_command(*run_args(whole)), env=env(3), capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+def test_hm_run_says_its_scale_steps_and_where_the_submission_is(tiny_submission: ChainRun) -> None:
+    raw, lines = tiny_submission.world.raw, tiny_submission.stderr.splitlines()
+    assert lines[0] == f"scale: tiny, chosen from the data (500 customers in {raw / 'customers.csv'}); --scale overrides"
+    steps = [line for line in lines if re.match(r"\[\d/7\] ", line)]
+    assert [step.split()[1] for step in steps[1::2]] == list(STAGES)  # "[i/7] stage ..." then its time
+    assert steps[-1].startswith("[7/7] 07_submission ... ") and steps[-1].endswith(" s")
+    assert "absl::InitializeLog" not in tiny_submission.stderr and "cpu_feature_guard" not in tiny_submission.stderr
+    summary = tiny_submission.stdout.splitlines()[-2:]
+    outputs = tiny_submission.world.root / "outputs"
+    assert summary[0] == f"submission: {outputs / 'submission.csv'} (500 customers; submission.csv.gz beside it)"
+    assert summary[1].startswith("upload: kaggle competitions submit -c h-and-m-personalized-fashion-recommendations")
 
+
+def test_a_killed_chain_resumes_to_the_bytes_of_an_uninterrupted_run(tiny_world: WorldDirs,
+                                                                     tiny_submission: ChainRun, tmp_path: Path) -> None:
+    killed = copy_world(tiny_world, tmp_path / "killed")
     kill_during_ensemble_members(killed, hash_seed=4)
-    before = stamps(killed)
+    before = stamps(killed.root)
     assert sorted(before) == list(STAGES[:4])  # killed inside 05_ensemble
-    resumed = subprocess.run(hm_command(*run_args(killed)), env=env(5), capture_output=True, text=True, timeout=900)
+    resumed = subprocess.run(hm_run_args(killed), env=env(5), capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     for stage in STAGES[:4]:  # finished stages are not redone
         assert f"{stage} is up to date; skipped" in resumed.stderr
-        assert stamps(killed)[stage] == before[stage]
-    assert sorted(stamps(killed)) == list(STAGES)
-    submission = (whole / "outputs" / schema.SUBMISSION_FILE).read_bytes()
-    assert len(submission.splitlines()) == 1 + 500
-    assert (killed / "outputs" / schema.SUBMISSION_FILE).read_bytes() == submission
+        assert stamps(killed.root)[stage] == before[stage]
+    assert sorted(stamps(killed.root)) == list(STAGES)
+    assert len(tiny_submission.submission.splitlines()) == 1 + 500
+    # the uninterrupted run (PYTHONHASHSEED=3) and the killed one (4, then 5): the same bytes
+    assert (killed.root / "outputs" / schema.SUBMISSION_FILE).read_bytes() == tiny_submission.submission

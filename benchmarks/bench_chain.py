@@ -1,0 +1,112 @@
+"""The whole chain on a synthetic world, as a user runs it: seconds and peak memory per stage.
+
+    python -m benchmarks.bench_chain --synthetic-scale full [--validate] [--world DIR] [--out FILE.json]
+
+Generates the world with its photos when missing, then runs `hm run` in a child process (no
+``--scale``: the chain picks it from the data) and follows its ``[i/n] stage ...`` lines. The peak
+resident memory of the whole process tree (hm, papermill's kernel, their workers) is sampled every
+half second and charged to the stage running. Prints a Markdown table for docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+STAGE_LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) \.\.\.(?: (.+))?$")
+GIB = 1 << 30
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident bytes of a process and all its descendants (those that vanish meanwhile count 0)."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def follow(command: list[str], log_path: Path) -> dict[str, Any]:
+    """Run ``command``; per stage: seconds (from its start and end lines) and the tree's peak RSS."""
+    stages: dict[str, dict[str, Any]] = {}
+    current = ["(before the first stage)"]
+    peaks: dict[str, int] = {}
+    start = time.perf_counter()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        ps = psutil.Process(proc.pid)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peaks[current[0]] = max(peaks.get(current[0], 0), tree_rss(ps))
+                done.wait(0.5)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            match = STAGE_LINE.match(line.strip())
+            if match:
+                name = match.group(3)
+                stages.setdefault(name, {"started_s": round(time.perf_counter() - start, 1)})
+                current[0] = name
+                if match.group(4):
+                    stages[name]["seconds"] = round(time.perf_counter() - start - stages[name]["started_s"], 1)
+        returncode = proc.wait()
+        done.set()
+        sampler.join()
+    for name, row in stages.items():
+        row["peak_rss_gib"] = round(peaks.get(name, 0) / GIB, 2)
+    return {"returncode": returncode, "seconds": round(time.perf_counter() - start, 1), "stages": stages,
+            "peak_rss_gib": round(max(peaks.values(), default=0) / GIB, 2)}
+
+
+def table(result: dict[str, Any]) -> str:
+    rows = ["| stage | seconds | peak RSS (GiB) |", "|---|---:|---:|"]
+    rows += [f"| {name} | {row.get('seconds', 'unfinished')} | {row['peak_rss_gib']} |"
+             for name, row in result["stages"].items()]
+    rows.append(f"| **whole `hm run`** | **{result['seconds']}** | **{result['peak_rss_gib']}** |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic-scale", default="full", choices=("tiny", "small", "default", "full"))
+    parser.add_argument("--world", type=Path, default=None, help="default /tmp/hm_chain_<scale>")
+    parser.add_argument("--validate", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="the figures' JSON file (default WORLD/chain.json)")
+    args = parser.parse_args()
+    world = args.world or Path(f"/tmp/hm_chain_{args.synthetic_scale}")
+    figures: dict[str, Any] = {"scale": args.synthetic_scale, "validate": args.validate}
+    if not (world / "raw" / "articles.csv").is_file():
+        from hm_lib.synthetic import generate
+
+        start = time.perf_counter()
+        generate(world / "raw", scale=args.synthetic_scale, seed=42, images=True)
+        figures["generate_seconds"] = round(time.perf_counter() - start, 1)
+    command = [sys.executable, "-m", "hm_lib.cli", "run", "--data", str(world / "raw"), "--work", str(world),
+               "--outputs", str(world / "outputs"), *(["--validate"] if args.validate else [])]
+    name = "chain.validate" if args.validate else "chain"
+    figures.update(follow(command, world / f"{name}.log"))
+    out = args.out or world / f"{name}.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(table(figures))
+    print(f"figures: {out}; log: {world / f'{name}.log'}")
+    sys.exit(figures["returncode"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The device script, ready for the day a GPU is lent: benchmarks/gpu_full.sh at tiny scale on the CPU."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, ChainRun
+
+pytestmark = pytest.mark.notebooks
+
+
+def test_gpu_script_runs_the_relevance_stages_and_writes_their_figures(tiny_submission: ChainRun,
+                                                                      tmp_path: Path) -> None:
+    world = shutil.copytree(tiny_submission.world.root, tmp_path / "world", symlinks=True)  # caches reused
+    out = tmp_path / "out"
+    env = {**os.environ, "OUT": str(out), "HM_WORLD": str(world), "PYTHON": sys.executable,
+           "KERAS_BACKEND": "tensorflow"}
+    done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_full.sh"), "tiny"], env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = json.loads((out / "relevance.json").read_text())
+    assert figures["scale"] == "tiny" and figures["customers"] == 500 and figures["keras_backend"] == "tensorflow"
+    assert set(figures["seconds"]) == {"generate", "prepare", "pairs", "image stage", "ensemble"}
+    assert figures["relevance_seconds"] == pytest.approx(figures["seconds"]["image stage"]
+                                                         + figures["seconds"]["ensemble"], abs=0.11)
+    assert [row["variant"] for row in figures["ablation"]] == ["frozen_calibrated", "end_to_end"]  # submission mode
+    assert (out / "log.txt").read_text().count("image stage: ") == 1
