@@ -316,8 +316,12 @@ def test_a_submission_trains_only_the_saved_variant_and_its_warm_up() -> None:
 def test_stage_trains_and_evaluates_every_variant(stage) -> None:
     result, settings = stage, stage.settings
     assert result.ablation["variant"].to_list() == list(settings.variants)
-    for column in ("auc", "hr@10", "ndcg@10"):
-        assert result.ablation[column].is_between(0, 1).all()
+    ablation = result.ablation
+    # the paper's protocol over the evaluated customers: a hit rate counts customers, NDCG discounts them
+    assert (ablation["customers"] > 0).all()
+    hits = (ablation["hr@10"] * ablation["customers"]).to_numpy()
+    np.testing.assert_allclose(hits, np.round(hits), atol=1e-9)
+    assert (ablation["ndcg@10"] <= ablation["hr@10"] + 1e-12).all() and ablation["auc"].is_between(0, 1).all()
     assert set(result.history["phase"]) == {"frozen", "finetune"}
     assert result.weights["kind"] == "pretrain" and result.weights["pretraining"]["photos"] > 0
     assert result.placeholders["images"] == result.model.article_ids.size
