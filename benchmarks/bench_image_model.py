@@ -2,7 +2,7 @@
 
     python benchmarks/bench_image_model.py throughput [--world /tmp/hm_bench_image] [--scale default]
     python benchmarks/bench_image_model.py stage [--world /tmp/hm_bench_image] [--scale default] [--fresh]
-                                                 [--history-length N]
+                                                 [--history-length N] [--no-customer-ids]
     python benchmarks/bench_image_model.py diagnose [--world /tmp/hm_bench_image] [--scale default]
 
 ``throughput``: training and scoring interactions per second of the same model (ResNet50 settings of
@@ -141,10 +141,11 @@ def throughput(cfg: Config, ds: Dataset, train: pl.DataFrame, scale: str, batch:
 
 
 def stage(cfg: Config, ds: Dataset, train: pl.DataFrame, valid: pl.DataFrame, scale: str, fresh: bool,
-          history_length: int | None = None) -> dict:
+          history_length: int | None = None, customer_ids: bool = True) -> dict:
     settings = ImageModelSettings.for_scale(scale, cache_dir=cfg.work_dir / "stage_cache", ablation_always=True)
     if history_length is not None:
         settings = settings.replace(history_length=history_length)
+    settings = settings.replace(customer_ids=customer_ids)
     if fresh and settings.cache_dir.exists():
         shutil.rmtree(settings.cache_dir)
     start = time.perf_counter()
@@ -214,6 +215,8 @@ def main() -> None:
     p.add_argument("--fresh", action="store_true", help="stage: empty the feature cache first")
     p.add_argument("--history-length", type=int, default=None,
                    help="stage: purchases the customer tower reads (0: the paper's customer embedding)")
+    p.add_argument("--no-customer-ids", action="store_true",
+                   help="stage: no learnt row per customer (attributes and purchase history only)")
     p.add_argument("--batch", type=int, default=512, help="throughput: interactions per batch, every path")
     p.add_argument("--naive-batches", type=int, default=3)
     p.add_argument("--fast-batches", type=int, default=30)
@@ -230,7 +233,8 @@ def main() -> None:
             print(f"| {r['path']} | {r['interactions_per_s']:,.0f} | {r['interactions_per_s'] / ref:.1f}x | "
                   f"{r.get('tail_rows_per_epoch', '')} |")
     elif args.what == "stage":
-        print(json.dumps(stage(cfg, ds, train, valid, args.scale, args.fresh, args.history_length), indent=2,
+        print(json.dumps(stage(cfg, ds, train, valid, args.scale, args.fresh, args.history_length,
+                                      not args.no_customer_ids), indent=2,
                          default=str))
     else:
         print(json.dumps(diagnose(cfg, ds, args.scale), indent=2, default=str))

@@ -130,7 +130,7 @@ def _unpack_zip(archive: Path, out: Path) -> Path:
             missing = [f for f, m in members.items() if m is None]
             if missing:
                 raise ArchiveError(f"{archive}: {', '.join(missing)} not in the archive (it holds "
-                                   f"{len(infos):,} files); expected the Kaggle download {KAGGLE_ZIP}.")
+                                   f"{len(infos):,} file{'s' if len(infos) != 1 else ''}); expected the Kaggle download {KAGGLE_ZIP}.")
             out.mkdir(parents=True, exist_ok=True)
             (out / MANIFEST).unlink(missing_ok=True)
             for file, name in members.items():

@@ -324,7 +324,7 @@ def _check_dates(df: pl.DataFrame, raw_dir: Path, allow_future: bool) -> None:
 def _warn_prices(df: pl.DataFrame) -> None:
     bad = int(df.select((pl.col("price") <= 0).sum()).item())
     if bad:
-        warnings.warn(f"{schema.TRANSACTIONS_FILE}: {bad:,} of {df.height:,} rows have a zero or negative price; "
+        warnings.warn(f"{schema.TRANSACTIONS_FILE}: rows with a zero or negative price: {bad:,} of {df.height:,}; "
                       "they are kept (the price features treat them as they are)", RawDataWarning, stacklevel=3)
 
 

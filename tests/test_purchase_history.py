@@ -114,3 +114,23 @@ def test_history_vector_is_the_projected_mean_of_the_history_items(tables) -> No
         expected.append(items[bought].mean(axis=0) @ weights["history_vector/kernel"] + weights["history_vector/bias"])
     got = keras.ops.convert_to_numpy(model.history_vectors(customers))
     np.testing.assert_allclose(got, np.array(expected), rtol=1e-4, atol=1e-5)
+
+
+def test_without_customer_ids_a_customer_is_their_attributes_and_history(tables) -> None:
+    settings, t = tables
+    model = build_model("no_image", settings.replace(customer_ids=False), t)
+    names = {w.path.split("/")[1] for w in model.weights if w.trainable}
+    assert not {"customer_embedding", "customer_bias"} & names and "history_vector" in names
+    model.history_dense.set_weights([w + 0.1 for w in model.history_dense.get_weights()])
+    scorer = ImageRelevanceModel(model, settings, t.article_ids, None)
+    # customers 0 and 1 given customer 0's attribute codes and history: the same vector
+    codes, history = t.customer_codes.copy(), t.history.copy()
+    codes[1], history[1] = codes[0], history[0]
+    model.set_tables(codes, t.article_codes)
+    table = scorer.customer_table_at(np.array([0, 1]), history)
+    np.testing.assert_array_equal(table[0], table[1])
+    with_ids = build_model("no_image", settings, t)
+    with_ids.set_tables(codes, t.article_codes)
+    ids_table = ImageRelevanceModel(with_ids, settings, t.article_ids, None).customer_table_at(np.array([0, 1]),
+                                                                                                history)
+    assert not np.array_equal(ids_table[0], ids_table[1])  # their own rows set them apart

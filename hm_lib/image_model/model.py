@@ -35,7 +35,7 @@ class RelevanceModel(keras.Model):
                  article_cards: list[int], k: int = 32, id_dim: int = 32, calibration_units: int = 150,
                  image_dim: int = 0, l2: float = 1e-6, image_dropout: float = 0.0,
                  tail: keras.Model | None = None, history_length: int = 0, history_image_dim: int = 0,
-                 **kwargs: Any) -> None:
+                 customer_ids: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
@@ -47,11 +47,14 @@ class RelevanceModel(keras.Model):
         self.id_dim, self.calibration_units, self.image_dim = id_dim, calibration_units, image_dim
         self.image_dropout = image_dropout
         self.history_length, self.history_image_dim = history_length, history_image_dim
+        self.customer_ids = customer_ids
         reg = keras.regularizers.L2(l2) if l2 else None
-        self.customer_embedding = layers.Embedding(n_customers, k, embeddings_regularizer=reg,
-                                                   name="customer_embedding")
-        self.customer_bias = layers.Embedding(n_customers, 1, embeddings_initializer="zeros",
-                                              name="customer_bias")
+        # Per-customer rows (the paper's): every optimizer step updates the whole table, which costs
+        # with 1.37M customers; without them a customer is their attributes and purchase history.
+        self.customer_embedding = (layers.Embedding(n_customers, k, embeddings_regularizer=reg,
+                                                    name="customer_embedding") if customer_ids else None)
+        self.customer_bias = (layers.Embedding(n_customers, 1, embeddings_initializer="zeros",
+                                               name="customer_bias") if customer_ids else None)
         self.customer_attributes = [layers.Embedding(c, k, name=f"customer_attribute_{i}")
                                     for i, c in enumerate(self.customer_cards)]
         self.article_embedding = layers.Embedding(n_articles, id_dim, embeddings_regularizer=reg,
@@ -146,11 +149,13 @@ class RelevanceModel(keras.Model):
 
     def customer_vectors(self, customer: Any) -> Any:
         """(B, k + 1): each customer's vector and, last, their bias."""
-        vec = self.customer_embedding(customer)
+        zeros = ops.zeros((ops.shape(customer)[0], self.k + 1), dtype="float32")
+        out = (ops.concatenate([self.customer_embedding(customer), self.customer_bias(customer)], axis=-1)
+               if self.customer_embedding is not None else zeros)
         if self.customer_attributes:
             codes = ops.take(self.customer_codes, customer, axis=0)
-            vec = vec + sum(emb(codes[:, i]) for i, emb in enumerate(self.customer_attributes))
-        out = ops.concatenate([vec, self.customer_bias(customer)], axis=-1)
+            vec = sum(emb(codes[:, i]) for i, emb in enumerate(self.customer_attributes))
+            out = out + ops.concatenate([vec, zeros[:, :1]], axis=-1)
         return out + self.history_vectors(customer) if self.history_dense is not None else out
 
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
@@ -178,7 +183,7 @@ class RelevanceModel(keras.Model):
                       customer_cards=self.customer_cards, article_cards=self.article_cards, k=self.k,
                       id_dim=self.id_dim, calibration_units=self.calibration_units, image_dim=self.image_dim,
                       l2=self.l2, image_dropout=self.image_dropout, history_length=self.history_length,
-                      history_image_dim=self.history_image_dim,
+                      history_image_dim=self.history_image_dim, customer_ids=self.customer_ids,
                       tail=None if self.tail is None else keras.saving.serialize_keras_object(self.tail))
         return config
 

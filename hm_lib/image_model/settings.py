@@ -55,6 +55,7 @@ class ImageModelSettings:
     calibration_units: int = 150
     article_attributes: tuple[str, ...] = ARTICLE_ATTRIBUTES
     customer_attributes: tuple[str, ...] = ("age",)
+    customer_ids: bool = True         # a learnt row per customer (the paper's); off: attributes and history only
     history_length: int = 20          # last distinct purchases the customer tower reads (0: the paper's tower)
     history_image_dim: int = 64       # principal components of the pooled features per history item
     l2: float = 1e-6
