@@ -5,15 +5,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
-settings.register_profile("suite", database=None)  # no .hypothesis/ folder in the checkout
-settings.load_profile("suite")
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hm-hypothesis-"))  # its database and caches: not in the checkout
 
 from hm_lib.config import Config
 from hm_lib.data import Dataset, load
