@@ -21,6 +21,8 @@ from typing import Any
 
 import psutil
 
+from benchmarks.measure import world_with_photos
+
 STAGE_LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) \.\.\.(?: (.+))?$")
 GIB = 1 << 30
 
@@ -91,11 +93,8 @@ def main() -> None:
     args = parser.parse_args()
     world = args.world or Path(f"/tmp/hm_chain_{args.synthetic_scale}")
     figures: dict[str, Any] = {"scale": args.synthetic_scale, "validate": args.validate}
-    if not (world / "raw" / "articles.csv").is_file():
-        from hm_lib.synthetic import generate
-
-        start = time.perf_counter()
-        generate(world / "raw", scale=args.synthetic_scale, seed=42, images=True)
+    start = time.perf_counter()
+    if world_with_photos(world, args.synthetic_scale):
         figures["generate_seconds"] = round(time.perf_counter() - start, 1)
     command = [sys.executable, "-m", "hm_lib.cli", "run", "--data", str(world / "raw"), "--work", str(world),
                "--outputs", str(world / "outputs"), *(["--validate"] if args.validate else [])]

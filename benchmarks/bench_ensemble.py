@@ -17,11 +17,10 @@ import logging
 import time
 from pathlib import Path
 
-from benchmarks.measure import peak_rss_mib
+from benchmarks.measure import peak_rss_mib, world_with_photos
 from hm_lib.config import Config
 from hm_lib.data import load
 from hm_lib.ensemble import run_ensemble
-from hm_lib.synthetic import generate
 
 
 def main() -> None:
@@ -33,8 +32,7 @@ def main() -> None:
     parser.add_argument("--weeks-back", type=int, default=0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    if not (args.world / "raw" / "articles.csv").exists():
-        generate(args.world / "raw", scale=args.scale, seed=42, images=True, progress=False)
+    world_with_photos(args.world, args.scale, progress=False)
     overrides = {k: v for k, v in {"ensemble__variant": args.variant, "ensemble__members": args.members}.items()
                  if v is not None}
     cfg = Config.for_scale(args.scale, data_dir=args.world / "raw", work_dir=args.world,

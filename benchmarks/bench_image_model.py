@@ -33,6 +33,7 @@ import keras
 import numpy as np
 import polars as pl
 
+from benchmarks.measure import world_with_photos
 from hm_lib.config import Config
 from hm_lib.data import Dataset, load
 from hm_lib.image_model import (ImageModelSettings, ImageSource, PairBatches, article_features, build_backbone,
@@ -45,15 +46,14 @@ from hm_lib.image_model.scoring import ImageRelevanceModel
 from hm_lib.image_model.stage import clone_tail, prepare_backbone
 from hm_lib.image_model.train import pair_arrays
 from hm_lib.negatives import NegativeSettings, sample_pairs, split_pairs
-from hm_lib.synthetic import generate, load_truth
+from hm_lib.synthetic import load_truth
 
 log = logging.getLogger("bench_image_model")
 
 
 def world(root: Path, scale: str) -> tuple[Config, Dataset, pl.DataFrame, pl.DataFrame]:
     """The synthetic world (generated once, seed 42) and its train / validation pairs."""
-    if not (root / "raw" / "articles.csv").exists():
-        generate(root / "raw", scale=scale, seed=42, images=True, progress=False)
+    world_with_photos(root, scale, progress=False)
     cfg = Config.for_scale(scale, data_dir=root / "raw", work_dir=root, output_dir=root / "outputs")
     ds = load(cfg.data_dir, cfg.processed_dir)
     cutoff = ds.end_date + dt.timedelta(days=1)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import peak_rss_mib
+from benchmarks.measure import peak_rss_mib, world_with_photos
 
 log = logging.getLogger("bench_relevance")
 
@@ -45,7 +45,6 @@ def run(scale: str, world: Path, seed: int = 42) -> dict[str, Any]:
     from hm_lib.data import load
     from hm_lib.ensemble import EnsembleSettings, run_ensemble
     from hm_lib.image_model import ImageModelSettings, run_image_stage
-    from hm_lib.synthetic import generate
 
     seconds: dict[str, float] = {}
 
@@ -54,8 +53,7 @@ def run(scale: str, world: Path, seed: int = 42) -> dict[str, Any]:
         log.info("%s: %.1f s (peak RSS %.0f MiB)", step, seconds[step], peak_rss_mib())
 
     start = time.perf_counter()
-    if not (world / "raw" / "articles.csv").is_file():
-        generate(world / "raw", scale=scale, seed=seed, images=True)
+    world_with_photos(world, scale, seed)
     timed("generate", start)
     cfg = Config.for_scale(scale, data_dir=world / "raw", work_dir=world, output_dir=world / "outputs", seed=seed)
     start = time.perf_counter()

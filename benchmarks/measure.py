@@ -22,3 +22,13 @@ def synthetic_raw(scale: str, seed: int = 42) -> Path:
     raw = Path(tempfile.gettempdir()) / f"hm_bench_raw_{scale}" / "raw"
     generate(raw, scale=scale, seed=seed, images=False)
     return raw
+
+
+def world_with_photos(world: Path, scale: str, seed: int = 42, progress: bool = True) -> bool:
+    """The synthetic world with its photos in ``world/raw``, generated unless there; whether it was."""
+    from hm_lib.synthetic import generate
+
+    if (world / "raw" / "articles.csv").is_file():
+        return False
+    generate(world / "raw", scale=scale, seed=seed, images=True, progress=progress)
+    return True

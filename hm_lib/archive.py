@@ -104,11 +104,17 @@ def _unpack_gzip(folder: Path, out: Path) -> Path:
     return out
 
 
+def _clear(path: Path) -> None:
+    """Remove what lies at ``path``: a link, a file or a folder (nothing there is fine)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _link_images(folder: Path, out: Path) -> None:
     images = out / schema.IMAGES_DIR
-    if images.is_symlink() or images.is_file():
-        images.unlink()
-    if (folder / schema.IMAGES_DIR).is_dir() and not images.exists():
+    _clear(images)
+    if (folder / schema.IMAGES_DIR).is_dir():
         images.symlink_to((folder / schema.IMAGES_DIR).resolve())
 
 
@@ -129,8 +135,9 @@ def _unpack_zip(archive: Path, out: Path) -> Path:
             members = {f: _member(list(infos), f) for f in CSV_FILES}
             missing = [f for f, m in members.items() if m is None]
             if missing:
-                raise ArchiveError(f"{archive}: {', '.join(missing)} not in the archive (it holds "
-                                   f"{len(infos):,} file{'s' if len(infos) != 1 else ''}); expected the Kaggle download {KAGGLE_ZIP}.")
+                held = f"{len(infos):,} file{'s' if len(infos) != 1 else ''}"
+                raise ArchiveError(f"{archive}: {', '.join(missing)} not in the archive (it holds {held}); "
+                                   f"expected the Kaggle download {KAGGLE_ZIP}.")
             out.mkdir(parents=True, exist_ok=True)
             (out / MANIFEST).unlink(missing_ok=True)
             for file, name in members.items():
@@ -152,15 +159,13 @@ def _is_photo(name: str) -> bool:
 def _extract_images(zf: zipfile.ZipFile, photos: list[zipfile.ZipInfo], out: Path) -> None:
     """Photos into ``out/images`` (same relative layout), through a partial folder renamed at the end."""
     target, partial = out / schema.IMAGES_DIR, out / f".{schema.IMAGES_DIR}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
+    _clear(partial)
     for info in tqdm(photos, desc="extracting photos", unit="img", disable=None):
         relative = info.filename.split(f"{schema.IMAGES_DIR}/", 1)[1]
         path = partial / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         with zf.open(info) as read, path.open("wb") as write:
             shutil.copyfileobj(read, write, CHUNK)
-    if target.is_symlink() or target.is_file():
-        target.unlink()
-    shutil.rmtree(target, ignore_errors=True)
+    _clear(target)
     if photos:
         partial.rename(target)

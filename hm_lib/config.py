@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -68,9 +68,14 @@ def check_overrides(overrides: Mapping[str, Any]) -> None:
         section, sep, name = key.partition("__")
         if not sep:
             raise SettingError(f"setting {key!r} is not SECTION__FIELD (e.g. negatives__ratio=5)")
-        fields = [f.name for f in dataclasses.fields(settings_class(section))]
-        if name not in fields:
-            raise SettingError(f"unknown setting {key!r}; {section} has {', '.join(fields)}")
+        check_field(key, section, [f.name for f in dataclasses.fields(settings_class(section))])
+
+
+def check_field(key: str, section: str, fields: Iterable[str]) -> None:
+    """A SettingError for an override ``key`` whose field is not among the section's ``fields``."""
+    fields = list(fields)
+    if key.partition("__")[2] not in fields:
+        raise SettingError(f"unknown setting {key!r}; {section} has {', '.join(fields)}")
 
 
 class StageSettings(Protocol[S]):
@@ -118,8 +123,7 @@ class Config:
             if not key.startswith(prefix):
                 continue
             name = key[len(prefix):]
-            if name not in fields:
-                raise SettingError(f"unknown setting {key!r}; {section} has {', '.join(fields)}")
+            check_field(key, section, fields)
             overrides[name] = _coerce(name, value, fields[name])
         return cls.for_scale(self.scale, **overrides)
 

@@ -323,5 +323,5 @@ def read_meta(folder: str | Path) -> dict:
     path = Path(folder) / DEMO_FILES["meta"]
     if not path.is_file():
         raise MissingOutputError(f"no demo artefacts in {Path(folder).resolve()}: run `hm demo` (or `make demo`) "
-                                "from the repository root, which writes them first")
+                                 "from the repository root, which writes them first")
     return read_json(path)

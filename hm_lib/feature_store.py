@@ -122,7 +122,7 @@ def open_store(work_dir: str | Path) -> FeatureStore:
 
     if not (store_dir(work_dir) / "registry.db").is_file():
         raise MissingOutputError(f"no feature store in {store_dir(work_dir)}: run "
-                                f"`hm features apply --work {work_dir}` then `hm features materialize`")
+                                 f"`hm features apply --work {work_dir}` then `hm features materialize`")
     return FeatureStore(config=repo_config(work_dir))
 
 
@@ -187,7 +187,7 @@ def materialize(cfg: Config, cutoff: dt.date) -> FeatureStore:
     """Load the tables of ``cutoff`` into the online store: what serving reads."""
     if not all(offline_path(cfg.work_dir, entity, cutoff).is_file() for entity in KEYS):
         raise MissingOutputError(f"no feature tables for the cut-off {cutoff} in {offline_dir(cfg.work_dir)}: run "
-                                "`hm features apply` for it first (with the same --cutoff or --validate)")
+                                 "`hm features apply` for it first (with the same --cutoff or --validate)")
     store = open_store(cfg.work_dir)
     start = timestamp(cutoff)
     with _quiet_dask():

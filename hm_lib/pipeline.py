@@ -66,7 +66,7 @@ def oracle_week(cfg: Config, ds: Dataset, week_start: dt.date, customers: np.nda
 
     if not has_truth(cfg, ds):
         raise MissingOutputError(f"no synthetic ground truth for this data in {cfg.truth_dir}: the oracle exists "
-                                "only for worlds written by `hm generate`")
+                                 "only for worlds written by `hm generate`")
     return oracle_predictions(cfg.truth_dir, ds.transactions, week_start, customers=customers)
 
 

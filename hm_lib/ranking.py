@@ -212,7 +212,7 @@ def read_predictions(cfg: Config, cutoff: dt.date) -> pl.DataFrame:
     path = predictions_path(cfg, cutoff)
     if not path.exists():
         raise MissingOutputError(f"no ranker predictions for cut-off {cutoff} in {path}: run notebooks/06_ranking "
-                                "(hm run --from 06_ranking) first")
+                                 "(hm run --from 06_ranking) first")
     return pl.read_parquet(path)
 
 

@@ -118,3 +118,14 @@ def write_raw(
     customers.write_csv(out / schema.CUSTOMERS_FILE)
     transactions_frame(rng, articles, customers, n_rows).write_csv(out / schema.TRANSACTIONS_FILE)
     return out
+
+
+def read_raw(raw: Path, file: str) -> pl.DataFrame:
+    """A raw file with every column as text."""
+    return pl.read_csv(raw / file, infer_schema=False)
+
+
+def set_value(raw: Path, file: str, column: str, row: int, value: str | None) -> None:
+    """Overwrite one field of a raw file (``row`` is the 1-based data row)."""
+    df = read_raw(raw, file)
+    df.with_columns(df[column].scatter(row - 1, value)).write_csv(raw / file)

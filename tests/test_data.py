@@ -10,7 +10,7 @@ import pytest
 from hm_lib import data, schema
 from hm_lib.config import Config
 from hm_lib.data import RawDataError, RawDataWarning
-from raw_fixture import N_REPEATS, write_raw
+from raw_fixture import N_REPEATS, read_raw, set_value, write_raw
 
 REAL_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "real_sample"
 TRANSACTIONS_SCHEMA = {
@@ -31,14 +31,6 @@ def raw(tmp_path: Path) -> Path:
     return write_raw(tmp_path / "raw")
 
 
-def read_raw(raw: Path, file: str) -> pl.DataFrame:
-    return pl.read_csv(raw / file, infer_schema=False)
-
-
-def set_value(raw: Path, file: str, column: str, row: int, value: str | None) -> None:
-    """Overwrite one field of a raw file (``row`` is the 1-based data row)."""
-    df = read_raw(raw, file)
-    df.with_columns(df[column].scatter(row - 1, value)).write_csv(raw / file)
 
 
 def test_prepare_and_load_valid_folder(raw: Path, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from hm_lib import schema
 from hm_lib.archive import KAGGLE_ZIP
 from hm_lib.data import RawDataError, RawDataWarning, prepare
-from raw_fixture import write_raw
+from raw_fixture import read_raw, set_value, write_raw
 
 TX = schema.TRANSACTIONS_FILE
 
@@ -43,14 +43,8 @@ def raw(tmp_path: Path) -> Path:
     return write_raw(tmp_path / "raw")
 
 
-def edit(raw: Path, change) -> None:
-    """Rewrite transactions_train.csv as ``change(frame)`` (all columns text)."""
-    frame = pl.read_csv(raw / TX, infer_schema=False)
-    change(frame).write_csv(raw / TX)
-
-
 def set_row(raw: Path, row: int, column: str, value: str) -> None:
-    edit(raw, lambda df: df.with_columns(df[column].scatter(row - 1, value)))
+    set_value(raw, TX, column, row, value)
 
 
 def prepare_args(raw: Path) -> list[str]:
@@ -91,7 +85,8 @@ def test_a_far_early_date_is_refused(raw: Path) -> None:
 def test_future_data_is_accepted_with_allow_future(tmp_path: Path) -> None:
     raw = write_raw(tmp_path / "raw")
     shift = (dt.date.today() + dt.timedelta(days=10)) - dt.date(2020, 9, 16)
-    edit(raw, lambda df: df.with_columns((pl.col("t_dat").str.to_date() + shift).dt.to_string("%Y-%m-%d")))
+    shifted = read_raw(raw, TX).with_columns((pl.col("t_dat").str.to_date() + shift).dt.to_string("%Y-%m-%d"))
+    shifted.write_csv(raw / TX)
     with pytest.raises(RawDataError, match="after today"):
         prepare(raw, tmp_path / "processed")
     report = prepare(raw, tmp_path / "processed", allow_future=True)

@@ -108,10 +108,10 @@ def read_candidates(work_dir: str | Path, cutoff: dt.date) -> pl.LazyFrame:
     folder = candidates_dir(work_dir, cutoff)
     if not (folder / MANIFEST).is_file():
         raise MissingOutputError(f"no candidates for the cut-off {cutoff} in {folder}: "
-                                "run write_candidates first")
+                                 "run write_candidates first")
     shards = read_json(folder / MANIFEST)["shards"]
     missing = [i for i in range(shards) if not part_path(folder, i).is_file()]
     if missing:
         raise MissingOutputError(f"the candidates in {folder} are incomplete ({len(missing)} of {shards} "
-                                "shards missing): rerun write_candidates, which computes only the missing ones")
+                                 "shards missing): rerun write_candidates, which computes only the missing ones")
     return pl.scan_parquet([part_path(folder, i) for i in range(shards)])

@@ -142,7 +142,7 @@ class RelevanceScorer:
         folder = Path(folder)
         if not (folder / META_FILE).is_file():
             raise MissingOutputError(f"no relevance scorer in {folder}: run notebooks/05_ensemble "
-                                    "(hm run --from 05_ensemble) first")
+                                     "(hm run --from 05_ensemble) first")
         meta = read_json(folder / META_FILE)
         if meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{folder}: scorer format {meta.get('format_version')}, expected {FORMAT_VERSION}")

@@ -149,13 +149,14 @@ class RelevanceModel(keras.Model):
 
     def customer_vectors(self, customer: Any) -> Any:
         """(B, k + 1): each customer's vector and, last, their bias."""
-        zeros = ops.zeros((ops.shape(customer)[0], self.k + 1), dtype="float32")
-        out = (ops.concatenate([self.customer_embedding(customer), self.customer_bias(customer)], axis=-1)
-               if self.customer_embedding is not None else zeros)
+        rows = ops.shape(customer)[0]
+        ids = self.customer_embedding is not None
+        vec = self.customer_embedding(customer) if ids else ops.zeros((rows, self.k), dtype="float32")
         if self.customer_attributes:
             codes = ops.take(self.customer_codes, customer, axis=0)
-            vec = sum(emb(codes[:, i]) for i, emb in enumerate(self.customer_attributes))
-            out = out + ops.concatenate([vec, zeros[:, :1]], axis=-1)
+            vec = vec + sum(emb(codes[:, i]) for i, emb in enumerate(self.customer_attributes))
+        bias = self.customer_bias(customer) if ids else ops.zeros((rows, 1), dtype="float32")
+        out = ops.concatenate([vec, bias], axis=-1)
         return out + self.history_vectors(customer) if self.history_dense is not None else out
 
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:

@@ -141,6 +141,6 @@ SCALE_DEFAULTS: dict[str, dict[str, Any]] = {
     "default": {},
     # Full: no per-customer rows (1.37M rows that Adam updates whole every step; at default scale dropping
     # them tied the ablation and halved training, docs/benchmarks.md).
-    "full": {"customer_ids": False, "image_size": (96, 144), "epochs_frozen": 4, "epochs_finetune": 2, "batch_size": 8192,
-             "pretrain_images": 30_000, "pretrain_epochs": 4, "pretrain_batch": 128, "group_articles": 512},
+    "full": {"customer_ids": False, "image_size": (96, 144), "epochs_frozen": 4, "epochs_finetune": 2,
+             "batch_size": 8192, "pretrain_images": 30_000, "pretrain_epochs": 4, "pretrain_batch": 128, "group_articles": 512},
 }

@@ -101,7 +101,7 @@ def load_truth(truth_dir: Path) -> Truth:
     meta_path = truth_dir / "meta.json"
     if not meta_path.exists():
         raise MissingOutputError(f"no synthetic ground truth in {truth_dir} (meta.json missing): "
-                                "the oracle exists only for data made by `hm generate`")
+                                 "the oracle exists only for data made by `hm generate`")
     meta = read_json(meta_path)
     arts = pl.read_parquet(truth_dir / "articles_latent.parquet")
     cust = pl.read_parquet(truth_dir / "customers_latent.parquet")
