@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import IO
 
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib import schema
 from hm_lib.errors import InputError
@@ -74,10 +74,10 @@ def _fresh(out: Path, sources: dict) -> bool:
 def _copy(read: IO[bytes], path: Path, size: int, what: str) -> None:
     """Stream ``read`` into ``path`` atomically, with a byte progress bar."""
     with atomic_path(path) as tmp, tmp.open("wb") as out, \
-            tqdm(total=size or None, desc=what, unit="B", unit_scale=True, disable=None) as bar:
+            bar(total=size or None, desc=what, unit="B", unit_scale=True, disable=None) as progress_bar:
         while chunk := read.read(CHUNK):
             out.write(chunk)
-            bar.update(len(chunk))
+            progress_bar.update(len(chunk))
 
 
 def _unpack_gzip(folder: Path, out: Path) -> Path:
@@ -160,7 +160,7 @@ def _extract_images(zf: zipfile.ZipFile, photos: list[zipfile.ZipInfo], out: Pat
     """Photos into ``out/images`` (same relative layout), through a partial folder renamed at the end."""
     target, partial = out / schema.IMAGES_DIR, out / f".{schema.IMAGES_DIR}.partial"
     _clear(partial)
-    for info in tqdm(photos, desc="extracting photos", unit="img", disable=None):
+    for info in bar(photos, desc="extracting photos", unit="img", disable=None):
         relative = info.filename.split(f"{schema.IMAGES_DIR}/", 1)[1]
         path = partial / relative
         path.parent.mkdir(parents=True, exist_ok=True)

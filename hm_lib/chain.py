@@ -10,7 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +22,13 @@ from hm_lib.archive import raw_folder
 from hm_lib.config import Config, check_overrides
 from hm_lib.errors import RunError
 from hm_lib.io import read_json, write_json
+from hm_lib.progress import TEXT_ENV
 
 log = logging.getLogger(__name__)
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 LIB_DIR = Path(__file__).resolve().parent
+# the kernel's own start-up chatter (e.g. "running over TCP without encryption") stays out of the terminal
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 class ChainError(RunError):
@@ -90,6 +97,20 @@ def summary(cfg: Config) -> list[str]:
             f"upload: {kaggle_command(path.with_name(path.name + '.gz'), 'hm-fashion-recsys ranker')}"]
 
 
+@contextmanager
+def _text_progress() -> Iterator[None]:
+    """The notebooks' kernels (started meanwhile, inheriting the environment) draw text progress bars."""
+    before = os.environ.get(TEXT_ENV)
+    os.environ[TEXT_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TEXT_ENV, None)
+        else:
+            os.environ[TEXT_ENV] = before
+
+
 def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
               notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
     """Run the chain; returns the names of the stages that were executed (not skipped)."""
@@ -134,8 +155,10 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
         log.info("%s ...", step)
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(stage.path), str(output), parameters=params, kernel_name="python3",
-                                cwd=str(Path.cwd()), progress_bar=False, log_output=False)
+            with _text_progress():  # the kernel's stderr (progress, log lines) also goes to this terminal
+                pm.execute_notebook(str(stage.path), str(output), parameters=params, kernel_name="python3",
+                                    cwd=str(Path.cwd()), progress_bar=False, log_output=False,
+                                    stderr_file=sys.stderr, extra_arguments=KERNEL_ARGUMENTS)
         except pm.PapermillExecutionError as err:
             raise ChainError(f"{stage.path.name} failed in cell {err.cell_index} (execution count {err.exec_count}): "
                              f"{err.ename}: {err.evalue}; the executed copy is {output}") from err

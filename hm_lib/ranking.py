@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import lightgbm as lgb
 import polars as pl
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib import feature_store, layout, ranker, schema
 from hm_lib.candidates import CandidateSettings, Past, generate_candidates, read_candidates, write_candidates
@@ -145,7 +145,7 @@ def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: Relevance
     settings = cfg.settings("ranker", ranker.RankerSettings)
     store = feature_store.apply(cfg, ds, cutoff) if settings.feature_source == "feast" else None
     weeks = [cutoff - dt.timedelta(days=7 * i) for i in range(1, settings.train_weeks + 2)]
-    frames = [labelled_week(cfg, ds, week, cand, scorer, store) for week in tqdm(weeks, desc="labelled weeks")]
+    frames = [labelled_week(cfg, ds, week, cand, scorer, store) for week in bar(weeks, desc="labelled weeks")]
     return pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
 
 
@@ -163,7 +163,7 @@ def predict(cfg: Config, ds: Dataset, models: dict[str, lgb.LGBMRanker], cutoff:
     write_feature_tables(cfg, tables)
     candidates = read_candidates(cfg.work_dir, cutoff)
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in models}
-    for lo in tqdm(range(0, ds.customers.height, step), desc="ranking shards"):
+    for lo in bar(range(0, ds.customers.height, step), desc="ranking shards"):
         shard = candidates.filter(pl.col(schema.CUSTOMER).is_between(lo, lo + step - 1)).collect()
         features = ranker.assemble(ds.transactions, ds.articles, tables, with_relevance(shard, scorer, min_relevance))
         for name, model in models.items():

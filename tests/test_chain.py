@@ -78,6 +78,21 @@ def test_force_reruns_every_stage_and_a_changed_stage_reruns_those_after_it(chai
     assert run_chain(cfg, notebook_dir=tmp_path) == names[1:]
 
 
+def test_progress_inside_a_notebook_reaches_the_terminal_and_the_executed_copy(
+        chain_world: WorldDirs, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    write_notebook(tmp_path / "01_long.ipynb", "import logging\nfrom hm_lib.progress import bar, show_progress",
+                   "show_progress()\nshow_progress()\nlogging.getLogger('hm_lib.long').info('epoch 1/1 done')",
+                   "for _ in bar(range(3), desc='shards'):\n    pass")
+    cfg = chain_world.config(output_dir=tmp_path / "out")
+    run_chain(cfg, notebook_dir=tmp_path)
+    terminal = capfd.readouterr().err
+    assert terminal.count("epoch 1/1 done") == 1  # one handler however often show_progress runs
+    assert "shards: 100%" in terminal and "3/3" in terminal  # a text bar under `hm run`, not a widget
+    cells = nbformat.read(tmp_path / "out" / "notebooks" / "01_long.ipynb", as_version=4).cells
+    streams = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr")
+    assert "epoch 1/1 done" in streams and "shards: 100%" in streams
+
+
 def test_a_failing_notebook_is_named_with_its_cell(chain_world: WorldDirs, tmp_path: Path) -> None:
     write_notebook(tmp_path / "01_broken.ipynb", "x = 1", "raise ValueError('boom')")
     cfg = chain_world.config(output_dir=tmp_path / "out")

@@ -28,8 +28,8 @@ from hm_lib.image_model.images import CORRUPT, MISSING, OK, WHITE
 from hm_lib.image_model.model import copy_shared_weights
 from hm_lib.image_model.plots import nearest_neighbours
 from hm_lib.image_model.scoring import ImageRelevanceModel
-from hm_lib.image_model.stage import _order, clone_tail
-from hm_lib.image_model.train import pair_arrays
+from hm_lib.image_model.stage import _order, clone_tail, probe_positions
+from hm_lib.image_model.train import customer_sample, pair_arrays
 
 # Keras' TensorFlow backend converts variables with np.array(x), which numpy 2 warns about (not our code).
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
@@ -370,3 +370,20 @@ def test_ranking_metrics_and_probe() -> None:
     features = np.eye(4)[labels] + rng.normal(0, 0.3, (400, 4))
     probe = linear_probe(features, labels, np.arange(400) // 2)
     assert probe["accuracy"] > 0.9 and probe["majority"] < 0.5
+
+
+def test_customer_sample_keeps_whole_customers_and_is_seeded() -> None:
+    pairs = pl.DataFrame({schema.CUSTOMER: np.repeat(np.arange(50, dtype=np.int32), 4),
+                          schema.ARTICLE: np.arange(200, dtype=np.int32), "label": np.tile([1, 0, 0, 0], 50)})
+    assert customer_sample(pairs, None, 1) is pairs and customer_sample(pairs, 50, 1) is pairs
+    sample = customer_sample(pairs, 10, 1)
+    assert sample[schema.CUSTOMER].n_unique() == 10 and sample.height == 40  # every pair of each chosen one
+    assert sample.equals(customer_sample(pairs, 10, 1)) and not sample.equals(customer_sample(pairs, 10, 2))
+    assert sample[schema.ARTICLE].is_sorted()  # row order kept
+
+
+def test_probe_positions_sample_sorted_without_repeats() -> None:
+    assert np.array_equal(probe_positions(5, None, 0), np.arange(5))
+    assert np.array_equal(probe_positions(5, 9, 0), np.arange(5))
+    positions = probe_positions(1000, 100, 0)
+    assert positions.size == 100 and np.unique(positions).size == 100 and np.all(np.diff(positions) > 0)

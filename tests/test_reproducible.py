@@ -87,6 +87,12 @@ def test_hm_run_says_its_scale_steps_and_where_the_submission_is(tiny_submission
     assert [step.split()[1] for step in steps[1::2]] == list(STAGES)  # "[i/7] stage ..." then its time
     assert steps[-1].startswith("[7/7] 07_submission ... ") and steps[-1].endswith(" s")
     assert "absl::InitializeLog" not in tiny_submission.stderr and "cpu_feature_guard" not in tiny_submission.stderr
+    assert "running over TCP without encryption" not in tiny_submission.stderr
+    # the long loops' progress reaches the terminal from inside the notebooks
+    for progress in ("image model: pretraining the small backbone", "image features (head)",
+                     "image model: frozen_calibrated, frozen phase, epoch 2/2", "ensemble members",
+                     "labelled weeks", "ranking shards"):
+        assert progress in tiny_submission.stderr, progress
     summary = tiny_submission.stdout.splitlines()[-2:]
     outputs = tiny_submission.world.root / "outputs"
     assert summary[0] == f"submission: {outputs / 'submission.csv'} (500 customers; submission.csv.gz beside it)"

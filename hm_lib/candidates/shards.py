@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib import layout
 from hm_lib.baselines import Customers, customer_frame
@@ -94,7 +94,7 @@ def write_candidates(past: Past, customers: Customers, settings: CandidateSettin
         write_json(manifest, folder / MANIFEST)
     missing = [i for i in range(manifest["shards"]) if not part_path(folder, i).is_file()]
     sources = fit_sources(past, settings, names) if missing else []
-    for shard in tqdm(missing, desc=f"candidates {past.cutoff}", unit="shard", disable=not progress):
+    for shard in bar(missing, desc=f"candidates {past.cutoff}", unit="shard", disable=not progress):
         block = served.slice(shard * shard_customers, shard_customers)
         write_parquet(propose(sources, block, settings.cap), part_path(folder, shard))
     rows = read_candidates(work_dir, past.cutoff).select(pl.len()).collect().item()

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sklearn.utils.class_weight import compute_class_weight
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib import layout
 from hm_lib.config import Config
@@ -45,6 +45,7 @@ from hm_lib.image_model.model import CALIBRATED
 from hm_lib.image_model.settings import ImageModelSettings
 from hm_lib.image_model.stage import cache_root, prepare_backbone
 from hm_lib.image_model.tables import ModelTables, model_tables
+from hm_lib.image_model.train import customer_sample
 from hm_lib.io import atomic_path, read_json, write_json
 from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs
 from hm_lib.negatives.sampling import LABEL
@@ -139,7 +140,7 @@ def _train_members(trainer: MemberTrainer, parts: Resampled, work: Path, seed: i
     work.mkdir(parents=True, exist_ok=True)
     share = share_image_branch and trainer.variant in CALIBRATED
     members, history, total = [], [], 0.0
-    for i in tqdm(range(parts.parts), desc="ensemble members"):
+    for i in bar(range(parts.parts), desc="ensemble members"):
         path = work / f"member-{i}.npz"
         if i == 1 and share:
             trainer = MemberTrainer("frozen_pooled", trainer.settings, trainer.tables,
@@ -190,7 +191,8 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     if split.valid.is_empty() or split.valid[LABEL].n_unique() < 2:
         raise ValueError(f"no held-out pairs of both labels before {cutoff}: the window is too short or "
                          "negatives validation_share is 0")
-    parts = resample(split.train, settings.members, settings.stack_share, cfg.seed)
+    parts = resample(customer_sample(split.train, image_settings.train_customers, image_settings.seed),
+                     settings.members, settings.stack_share, cfg.seed)
     log.info("ensemble: %s", parts.summary())
     work = folder / f"members-{digest}"
     for stale in folder.glob("members-*"):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from numpy.lib.format import open_memmap
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib.io import atomic_path, file_lock, write_parquet
 
@@ -102,11 +102,11 @@ def _cached_features(folder: Path, article_ids: np.ndarray, states: np.ndarray, 
                 for lo in range(0, old_rows, COPY_ROWS):
                     hi = min(old_rows, lo + COPY_ROWS)
                     out[lo:hi] = old[lo:hi]
-            with tqdm(total=todo.size, desc=f"image features ({what})", unit="img", disable=None) as bar:
+            with bar(total=todo.size, desc=f"image features ({what})", unit="img") as progress_bar:
                 for pos, values, st in compute(todo):
                     out[where[pos]] = np.clip(values, -FLOAT16_MAX, FLOAT16_MAX).astype(np.float16)
                     status[pos] = st
-                    bar.update(pos.size)
+                    progress_bar.update(pos.size)
             out.flush()
             del out
         rows[todo] = new_rows

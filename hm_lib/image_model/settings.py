@@ -64,6 +64,7 @@ class ImageModelSettings:
     variant: str = "end_to_end"       # the model the stage saves, scores and embeds with
     variants: tuple[str, ...] = VARIANTS  # the ablation the stage trains and evaluates when validating
     ablation_always: bool = False     # the ablation for a submission too (else only `variant` is trained)
+    train_customers: int | None = None  # train on the pairs of at most this many customers (seeded; None: all)
     epochs_frozen: int = 2
     epochs_finetune: int = 1
     batch_size: int = 2048
@@ -80,6 +81,7 @@ class ImageModelSettings:
     # Evaluation (the paper's protocol) and outputs.
     eval_negatives: int = 100
     eval_customers: int = 20_000
+    probe_articles: int | None = None  # the style probe's sample of articles (None: the whole catalogue)
     score_shard: int = 1_000_000
     cache_dir: Path | None = None     # None: {work_dir}/cache/image_model
     seed: int = 42
@@ -96,6 +98,8 @@ class ImageModelSettings:
                                                                             self.history_image_dim) >= 0,
             "epochs and batch sizes must be positive": min(self.epochs_frozen, self.batch_size,
                                                            self.pretrain_batch, self.group_articles) > 0,
+            "train_customers and probe_articles must be positive (or None)": all(
+                n is None or n > 0 for n in (self.train_customers, self.probe_articles)),
             f"customer_attributes must be among {CUSTOMER_ATTRIBUTES}": set(self.customer_attributes)
             <= set(CUSTOMER_ATTRIBUTES),
         }
@@ -130,7 +134,12 @@ class ImageModelSettings:
 
 
 # Tiny: a small ResNet-like stack at 32x48 trains in seconds (tests). Small and default: ResNet50 at
-# 64x96 (the photos are 128x192), the choice measured in docs/benchmarks.md. Full: meant for a GPU.
+# 64x96 (the photos are 128x192), the choice measured in docs/benchmarks.md. Full (2 CPU cores, 1.37M
+# customers, 105k articles; docs/benchmarks.md, "The whole chain at full scale"): the default's network,
+# input and epochs; no per-customer rows (1.37M rows that Adam updates whole every step; at default scale
+# dropping them tied the ablation and halved training); the pairs of 100k sampled customers; the saved
+# variant frozen_calibrated (the ensemble's, so the ranker's; end_to_end would run the tail over every
+# article for the embeddings); evaluation and probe on samples.
 SCALE_DEFAULTS: dict[str, dict[str, Any]] = {
     "tiny": {"backbone": "small", "image_size": (32, 48), "trainable_from": "conv4_block1_1_conv", "k": 16,
              "id_dim": 16, "calibration_units": 32, "epochs_frozen": 2, "batch_size": 256, "group_articles": 64,
@@ -139,8 +148,6 @@ SCALE_DEFAULTS: dict[str, dict[str, Any]] = {
              "decode_workers": 2},
     "small": {"batch_size": 1024, "pretrain_images": 1_500},
     "default": {},
-    # Full: no per-customer rows (1.37M rows that Adam updates whole every step; at default scale dropping
-    # them tied the ablation and halved training, docs/benchmarks.md).
-    "full": {"customer_ids": False, "image_size": (96, 144), "epochs_frozen": 4, "epochs_finetune": 2,
-             "batch_size": 8192, "pretrain_images": 30_000, "pretrain_epochs": 4, "pretrain_batch": 128, "group_articles": 512},
+    "full": {"customer_ids": False, "train_customers": 100_000, "variant": "frozen_calibrated",
+             "eval_customers": 5_000, "probe_articles": 10_000},
 }

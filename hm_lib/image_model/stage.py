@@ -37,7 +37,7 @@ from hm_lib.image_model.model import CALIBRATED
 from hm_lib.image_model.scoring import ImageRelevanceModel, embedding_frame
 from hm_lib.image_model.settings import VARIANTS, ImageModelSettings
 from hm_lib.image_model.tables import ModelTables, model_tables
-from hm_lib.image_model.train import FitResult, image_table, train_variant
+from hm_lib.image_model.train import FitResult, customer_sample, image_table, train_variant
 from hm_lib.io import write_json, write_parquet
 from hm_lib.negatives.sampling import DAY
 from hm_lib.schema import ARTICLE
@@ -101,9 +101,17 @@ def clone_tail(tail: keras.Model) -> keras.Model:
     return copy
 
 
+def probe_positions(n_articles: int, limit: int | None, seed: int) -> np.ndarray:
+    """The article positions the style probe reads: all, or a sorted seeded sample of ``limit``."""
+    if limit is None or n_articles <= limit:
+        return np.arange(n_articles)
+    return np.sort(np.random.default_rng(seed).choice(n_articles, size=limit, replace=False))
+
+
 def style_probe(cfg: Config, ds: Dataset, tables: ModelTables, features: ArticleFeatures,
-                embeddings: dict[str, np.ndarray]) -> pl.DataFrame | None:
-    """Linear-probe accuracy of the hidden style from pooled features and from variants' image embeddings."""
+                models: dict[str, ImageRelevanceModel], positions: np.ndarray) -> pl.DataFrame | None:
+    """Linear-probe accuracy of the hidden style, on the articles at ``positions``, from the pooled features
+    and from the calibration layer of each calibrated variant in ``models``."""
     from hm_lib.pipeline import has_truth
     from hm_lib.synthetic import load_truth
 
@@ -111,17 +119,16 @@ def style_probe(cfg: Config, ds: Dataset, tables: ModelTables, features: Article
         return None
     truth = load_truth(cfg.truth_dir)
     style = pl.DataFrame({ARTICLE: truth.article_ids.astype(np.int32), "style": truth.style})
-    arts = (pl.DataFrame({ARTICLE: tables.article_ids.astype(np.int32)})
+    arts = (pl.DataFrame({ARTICLE: tables.article_ids[positions].astype(np.int32)})
             .join(style, on=ARTICLE, how="left", maintain_order="left")
             .join(ds.articles.select(ARTICLE, "product_code"), on=ARTICLE, how="left", maintain_order="left"))
     labels, groups = arts["style"].to_numpy(), arts["product_code"].to_numpy()
-    every = np.arange(tables.n_articles)
     rows = [{"features": "pooled backbone features (frozen)", **linear_probe(
-        features.pooled.take(every).astype(np.float32), labels, groups, seed=cfg.seed)}]
-    for variant, emb in embeddings.items():
+        features.pooled.take(positions).astype(np.float32), labels, groups, seed=cfg.seed)}]
+    for variant, model in models.items():
         if variant in CALIBRATED:
             rows.append({"features": f"{variant}: calibration layer output",
-                         **linear_probe(emb, labels, groups, seed=cfg.seed)})
+                         **linear_probe(model.image_embeddings(positions), labels, groups, seed=cfg.seed)})
     return pl.DataFrame(rows)
 
 
@@ -151,6 +158,7 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
     out_dir, root = cfg.output_dir / "image_model", cache_root(cfg, settings)
     timings: dict[str, float] = {}
     variants = _order(settings, cfg.validate)
+    pairs_train = customer_sample(pairs_train, settings.train_customers, settings.seed)
     with _timed(timings, "tables"):
         tables = model_tables(ds.articles, ds.customers, settings.article_attributes,
                               settings.customer_attributes)
@@ -189,23 +197,22 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
     model = models[settings.variant]
     paths = {"model": out_dir / "model", "ablation": out_dir / "ablation.parquet",
              "history": out_dir / "history.parquet", "summary": out_dir / "summary.json"}
-    with _timed(timings, "image embeddings"):
-        every = np.arange(tables.n_articles)
-        embeddings = {v: models[v].image_embeddings(every) for v in variants
-                      if v in CALIBRATED or (v == settings.variant and v != "no_image")}
     with _timed(timings, "save"):
         if scoring_history is not None:
             model.model.set_history(scoring_history)  # the saved model scores the days after the cut-off
         save_model(model, paths["model"], cfg.data_dir, split if model.variant != "no_image" else None, root)
         write_parquet(ablation, paths["ablation"])
         write_parquet(history, paths["history"])
-        if model.variant != "no_image":
-            paths["embeddings"] = write_parquet(embedding_frame(tables.article_ids, embeddings[model.variant]),
+    if model.variant != "no_image":
+        with _timed(timings, "image embeddings"):
+            embeddings = model.image_embeddings(np.arange(tables.n_articles))
+            paths["embeddings"] = write_parquet(embedding_frame(tables.article_ids, embeddings),
                                                 out_dir / "article_image_embeddings.parquet")
     probe = None
     if features is not None:
         with _timed(timings, "style probe"):
-            probe = style_probe(cfg, ds, tables, features, embeddings)
+            probe = style_probe(cfg, ds, tables, features, models,
+                                probe_positions(tables.n_articles, settings.probe_articles, settings.seed))
     placeholders = placeholder_counts(features.status) if features is not None else {}
     write_json({"settings": settings.as_dict(), "weights": weights, "placeholders": placeholders,
                 "ablation": ablation.to_dicts(), "style_probe": None if probe is None else probe.to_dicts(),

@@ -119,6 +119,20 @@ def fit_phase(model: RelevanceModel, train: PairBatches, valid: PairBatches | No
               callbacks=[EpochLog(model.variant, phase, epochs, history)])
 
 
+def customer_sample(pairs: pl.DataFrame, limit: int | None, seed: int) -> pl.DataFrame:
+    """Every pair of at most ``limit`` customers (a seeded draw; all pairs when there are no more), in row order.
+
+    Sampling whole customers keeps each one's positives with the negatives drawn for them, as the ranker's
+    sampled buyers do; at full scale it bounds the image model's and the ensemble's training time.
+    """
+    customers = np.unique(pairs[CUSTOMER].to_numpy())
+    if limit is None or customers.size <= limit:
+        return pairs
+    chosen = np.random.default_rng(seed).choice(customers, size=limit, replace=False)
+    log.info("image model: training on the pairs of %d of %d customers (train_customers)", limit, customers.size)
+    return pairs.filter(pl.col(CUSTOMER).is_in(pl.Series(chosen, dtype=pairs[CUSTOMER].dtype)))
+
+
 def valid_sample(pairs: pl.DataFrame, settings: ImageModelSettings) -> pl.DataFrame:
     if pairs.height <= settings.valid_pairs:
         return pairs

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib.schema import image_relpath
 from hm_lib.synthetic.vocab import PATTERNS, SILHOUETTES
@@ -555,13 +555,13 @@ def write_images(rows: Iterable[Mapping[str, Any]] | Any, out_dir: str | Path,
     chunk = max(16, min(500, len(tasks) // (max(1, workers) * 16) or 1))
     frame = (int(size[0]), int(size[1]))
     jobs = [(tasks[i:i + chunk], str(out), frame, quality) for i in range(0, len(tasks), chunk)]
-    with tqdm(total=len(tasks), desc="images", unit="img", disable=not progress) as bar:
+    with bar(total=len(tasks), desc="images", unit="img", disable=not progress) as progress_bar:
         if workers <= 1 or len(jobs) <= 1:
             for job in jobs:
-                bar.update(_write_chunk(job))
+                progress_bar.update(_write_chunk(job))
         else:
             method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
             with mp.get_context(method).Pool(workers) as pool:
                 for n in pool.imap_unordered(_write_chunk, jobs):
-                    bar.update(n)
+                    progress_bar.update(n)
     return len(tasks)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib.synthetic.calendar import Calendar
 from hm_lib.synthetic.catalogue import PRICE_SCALE_SEK, Catalogue
@@ -209,7 +209,7 @@ def simulate(world: World, seed: int, progress: bool = True) -> tuple[dict[str, 
     seeds = np.random.SeedSequence([seed, 7]).spawn(weeks + 1)
     weekly: deque = deque(maxlen=HISTORY_WEEKS)
     parts = []
-    for w in tqdm(range(weeks + 1), desc="simulating weeks", disable=not progress):
+    for w in bar(range(weeks + 1), desc="simulating weeks", disable=not progress):
         history = history_matrix(weekly, n, a, world.knobs)
         rows = simulate_week(world, w, history, np.random.default_rng(seeds[w]))
         weekly.append(weekly_purchases(rows["customer"], rows["article"], n, a))

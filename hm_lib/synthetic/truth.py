@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib import schema
 from hm_lib.errors import MissingOutputError
@@ -182,7 +182,7 @@ def oracle_predictions(truth_dir: Path, transactions: pl.DataFrame, week_start: 
     customers = np.arange(truth.customer_ids.size) if customers is None else np.asarray(customers)
     shard = max(1, 16_000_000 // truth.article_ids.size)  # dense (shard x articles) blocks of ~64 MB
     parts = []
-    for lo in tqdm(range(0, customers.size, shard), desc="oracle", disable=not progress):
+    for lo in bar(range(0, customers.size, shard), desc="oracle", disable=not progress):
         cs = customers[lo: lo + shard]
         p = choice_probabilities(truth, week, cs, history)
         top = np.argpartition(-p, min(k, p.shape[1] - 1), axis=1)[:, :k]

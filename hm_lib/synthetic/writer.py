@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from tqdm.auto import tqdm
+from hm_lib.progress import bar
 
 from hm_lib import schema
 from hm_lib.io import atomic_path
@@ -67,7 +67,7 @@ def write_transactions(rows: dict[str, np.ndarray], out_dir: Path, start: dt.dat
     ids = pl.Series(customer_ids)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         chunks = range(0, order.size, CSV_CHUNK_ROWS)
-        for i, lo in enumerate(tqdm(chunks, desc="writing transactions", disable=not progress)):
+        for i, lo in enumerate(bar(chunks, desc="writing transactions", disable=not progress)):
             frame = transactions_frame(rows, order[lo: lo + CSV_CHUNK_ROWS], start, ids, article_ids)
             frame.write_csv(fh, include_header=i == 0)
         if order.size == 0:
