@@ -11,7 +11,7 @@ SEED ?= 42
 SCALE_ARG := $(if $(SCALE),--scale $(SCALE))
 DATA ?= data/raw
 
-.PHONY: venv run validate test data browser clean-outputs
+.PHONY: venv run validate test data browser lab clean-outputs
 
 # Create the venv and install on first use; skipped while the requirements are unchanged.
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -38,6 +38,10 @@ validate: data
 
 test: venv browser
 	$(VENV)/bin/pytest -q
+
+# JupyterLab from the project's venv on the notebooks (their kernel, "Python (hm-fashion-recsys)", is this venv).
+lab: venv
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 # Debian's chromium for the demo's browser test (installed when missing and root; otherwise that test is skipped).
 browser:

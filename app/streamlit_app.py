@@ -20,6 +20,7 @@ import polars as pl
 import streamlit as st
 
 from hm_lib.demo import ACTIVE_DAYS, ACTIVITY, AGE_BANDS, CANDIDATES_PER_SOURCE, DEMO_ENV, DEMO_FILES, read_meta
+from hm_lib.reasons import NO_REASON, sentences
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE, image_relpath
 
 TITLE = "H&M fashion recommendations"
@@ -150,10 +151,19 @@ def recommendation_captions(sources: list[str]) -> Callable[[dict], list[str]]:
             origin = " · ".join(f"{s} #{row[f'{s}_{RANK}']}" for s in sources if row.get(f"{s}_{RANK}") is not None)
         score = "n/a" if row[SCORE] is None else f"{row[SCORE]:.3f}"
         texts = [f"**#{row[RANK]}** {row['prod_name']} · score {score}  \nfrom {origin}"]
-        if row["why"]:
-            texts.append("why: " + ", ".join(f"{w['feature']} {w['contribution']:+.2f}" for w in row["why"]))
+        if row["why"] is not None:
+            texts.append("why: " + ("; ".join(sentences(row["why"])) or NO_REASON))
         return texts
     return captions
+
+
+def contributions(recs: pl.DataFrame) -> pl.DataFrame:
+    """One row per recommendation and explained feature: the raw view behind the words, for data scientists."""
+    rows = [{"rank": r[RANK], "article": r["prod_name"], "feature": w["feature"],
+             "contribution": round(w["contribution"], 4), "value": w.get("value")}
+            for r in recs.iter_rows(named=True) for w in (r["why"] or [])]
+    return pl.DataFrame(rows, schema={"rank": pl.Int64, "article": pl.String, "feature": pl.String,
+                                      "contribution": pl.Float64, "value": pl.Float64})
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -201,6 +211,8 @@ def show_customer(demo: Demo, customer: dict) -> None:
     recs = demo.rows("recommendations", c)
     st.markdown(f"#### {k} recommendations for the week from {cutoff}")
     grid(demo, recs, recommendation_captions(demo.meta["sources"]))
+    with st.expander("The ranker's features behind each recommendation (contribution to its score, value)"):
+        st.dataframe(contributions(recs), hide_index=True)
     st.markdown(f"#### Candidates by source (best {CANDIDATES_PER_SOURCE} of each)")
     candidates = demo.rows("candidates", c)
     for tab, source in zip(st.tabs(demo.meta["sources"]), demo.meta["sources"]):

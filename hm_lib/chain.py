@@ -23,6 +23,7 @@ from hm_lib.config import Config, check_overrides
 from hm_lib.errors import RunError
 from hm_lib.io import read_json, write_json
 from hm_lib.progress import TEXT_ENV
+from hm_lib.run_report import INDEX_FILE, notebook_html, stage_rows, write_index
 
 log = logging.getLogger(__name__)
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -81,20 +82,22 @@ def summary(cfg: Config) -> list[str]:
     from hm_lib.pipeline import VALIDATION_FILE, kaggle_command
     from hm_lib.schema import SUBMISSION_FILE
 
+    report = f"report: {cfg.output_dir / INDEX_FILE} (every notebook as a page)"
     if cfg.validate:
         path = cfg.output_dir / VALIDATION_FILE
         scores = read_json(path) if path.is_file() else {}
         names = [n for n in ("ranker", "baseline_popular", "baseline_decayed_repurchase", "oracle") if n in scores]
         figures = ", ".join(f"{name} {scores[name]['map@12']:.4f}" for name in names)
         head = f"MAP@12 on the {scores.get('days', cfg.holdout_days)} days from {scores.get('cutoff')}"
-        return [f"{head} ({scores.get('buyers', 0):,} buyers): {figures}", f"all figures: {path}"]
+        return [f"{head} ({scores.get('buyers', 0):,} buyers): {figures}", f"all figures: {path}",
+                report]
     path = cfg.output_dir / SUBMISSION_FILE
     if not path.is_file():
         return [f"no submission in {cfg.output_dir}"]
     with path.open("rb") as f:
         rows = sum(1 for _ in f) - 1
     return [f"submission: {path} ({rows:,} customers; {path.name}.gz beside it)",
-            f"upload: {kaggle_command(path.with_name(path.name + '.gz'), 'hm-fashion-recsys ranker')}"]
+            f"upload: {kaggle_command(path.with_name(path.name + '.gz'), 'hm-fashion-recsys ranker')}", report]
 
 
 @contextmanager
@@ -160,11 +163,15 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
                                     cwd=str(Path.cwd()), progress_bar=False, log_output=False,
                                     stderr_file=sys.stderr, extra_arguments=KERNEL_ARGUMENTS)
         except pm.PapermillExecutionError as err:
+            notebook_html(output)  # the failed cell's traceback, readable without JupyterLab
             raise ChainError(f"{stage.path.name} failed in cell {err.cell_index} (execution count {err.exec_count}): "
                              f"{err.ename}: {err.evalue}; the executed copy is {output}") from err
         seconds = time.perf_counter() - t0
+        notebook_html(output)
         write_json({"digest": digest, "seconds": round(seconds, 1), "parameters": params}, stamp)
         log.info("%s ... %s", step, _duration(seconds))
         executed.append(stage.name)
         upstream = digest
+    title = f"hm run{' --validate' if cfg.validate else ''}: {cfg.scale} scale, data {cfg.data_dir}"
+    write_index(cfg.output_dir, title, stage_rows(names, out_dir, mode), summary(cfg))
     return executed

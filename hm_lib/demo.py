@@ -58,7 +58,7 @@ DEMO_FILES = {"meta": "meta.json", "customers": "customers.parquet", "articles":
               "candidates": "candidates.parquet", "popular": "popular.parquet"}
 HISTORY_ITEMS = 12        # latest purchases kept per customer
 CANDIDATES_PER_SOURCE = 6
-REASONS = 3               # strongest features kept per recommendation
+REASONS = 6               # strongest features kept per recommendation (the app words the positive ones)
 EXPLAIN_ROWS = 200_000    # recommendations explained at a time (bounded memory)
 ACTIVE_DAYS = 28          # "active": bought in the 4 weeks before the cut-off
 AGE_BREAKS = [25, 35, 45, 55]

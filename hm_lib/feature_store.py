@@ -50,7 +50,7 @@ REPO_DIR = ROOT / "feature_repo"
 KEYS = {"customer": CUSTOMER, "article": ARTICLE}  # entity -> join key
 SERVICE = "ranker"
 TABLE_TTL = dt.timedelta(days=7)  # a cut-off's tables describe the week that follows it
-WHY = pl.List(pl.Struct({"feature": pl.String, "contribution": pl.Float64}))  # serve's explanations
+WHY = pl.List(pl.Struct({"feature": pl.String, "contribution": pl.Float64, "value": pl.Float64}))  # explanations
 _ROW = "_row"
 
 
@@ -278,7 +278,7 @@ def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataF
 
     Returns customer, article_id, ``score`` (the model's raw score, as in the predictions) and
     ``why``: the ``top`` features with the largest contributions to it, largest first, as {feature,
-    contribution}. A feature's contribution sums, over the splits on the row's path through each
+    contribution, value} (the row's value of the feature; null where missing). A feature's contribution sums, over the splits on the row's path through each
     tree, the change in the tree's expected value that its splits make (path attribution, as in
     treeinterpreter): exact (the contributions add up to the score less the trees' root values) and
     as cheap as a prediction, where LightGBM's SHAP values cost hundreds of times more.
@@ -294,10 +294,12 @@ def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataF
     for tree, table in enumerate(tables[:leaves.shape[1]]):
         contrib += table[leaves[:, tree]]
     strongest = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :top]
+    values = np.take_along_axis(features.to_numpy(dtype=np.float64), strongest, axis=1).ravel()
     reasons = pl.DataFrame({_ROW: np.repeat(np.arange(frame.height), strongest.shape[1]),
                             "feature": np.asarray(names)[strongest].ravel(),
-                            "contribution": np.take_along_axis(contrib, strongest, axis=1).ravel()})
-    why = reasons.group_by(_ROW, maintain_order=True).agg(pl.struct("feature", "contribution").alias("why"))
+                            "contribution": np.take_along_axis(contrib, strongest, axis=1).ravel(),
+                            "value": pl.Series(values, nan_to_null=True)})
+    why = reasons.group_by(_ROW, maintain_order=True).agg(pl.struct("feature", "contribution", "value").alias("why"))
     score = pl.Series(SCORE, bias + contrib.sum(axis=1), dtype=pl.Float32)
     return frame.select(CUSTOMER, ARTICLE).with_columns(score, why["why"].cast(WHY))
 

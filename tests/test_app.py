@@ -23,6 +23,7 @@ from hm_lib import demo as hm_demo
 from hm_lib import feature_store as fs
 from hm_lib.data import load
 from hm_lib.io import read_json, write_json
+from hm_lib.reasons import NO_REASON, sentences
 
 APP = str(hm_demo.APP_SCRIPT)
 TITLE = "H&M fashion recommendations"
@@ -87,8 +88,18 @@ def test_app_shows_a_customer_history_and_12_explained_recommendations(tiny_demo
     settled(at.text_input(key="query").input(str(customer)).run())
     assert not at.exception and at.subheader[0].value == f"Customer {customer}"
     assert len(captions(at, "**#")) == 12 and len(captions(at, "why: ")) == 12
+    # reasons in words, with their numbers where they have one; no raw feature names, nothing at +0.00
+    words = [w.removeprefix("why: ") for w in captions(at, "why: ")]
+    assert not any(re.search(r"\b[a-z]+_[a-z_]+\b", w) or "+0.00" in w for w in words), words
+    recs = pl.read_parquet(folder / "recommendations.parquet").filter(pl.col("customer") == customer).sort("rank")
+    assert words == ["; ".join(sentences(why)) or NO_REASON for why in recs["why"]]
+    assert any(re.search(r"\d", w) for w in words)
+    # the raw view stays one click away, behind an expander
+    assert any(e.label.startswith("The ranker's features behind each recommendation") for e in at.expander)
+    raw = at.dataframe[0].value
+    assert {"rank", "feature", "contribution", "value"} <= set(raw.columns) and raw.shape[0] == 12 * hm_demo.REASONS
     assert any(m.value.startswith("**Customer features** (Feast online store") for m in at.markdown)
-    assert at.dataframe[0].value.shape[0] == 1 and "c_age" in at.dataframe[0].value.columns
+    assert at.dataframe[1].value.shape[0] == 1 and "c_age" in at.dataframe[1].value.columns
     assert not at.warning
 
 
@@ -175,3 +186,23 @@ def test_browser_shows_the_served_app(tiny_demo, chromium, tmp_path: Path) -> No
     (tmp_path / "page.png").write_bytes(png)
     with Image.open(tmp_path / "page.png") as image:
         assert image.size == (1280, 2000) and ImageStat.Stat(image.convert("L")).stddev[0] > 5  # not blank
+
+
+def test_browser_opens_the_run_report(tiny_submission, chromium, tmp_path: Path) -> None:
+    """`outputs/index.html` of a whole `hm run`, and the first notebook's page it links to."""
+    index = tiny_submission.world.root / "outputs" / "index.html"
+    browser = Chromium(chromium, tmp_path / "profile")
+    try:
+        browser.call("Page.navigate", url=index.as_uri())
+        wait_for(lambda: browser.evaluate("document.readyState === 'complete'"), 30, "the report's index")
+        text = browser.evaluate("document.body.innerText")
+        links = browser.evaluate("Array.from(document.links).map(a => a.href)")
+        browser.call("Page.navigate", url=links[0])
+        wait_for(lambda: browser.evaluate("document.readyState === 'complete' && document.title !== ''"), 30,
+                 "the first notebook's page")
+        page = browser.evaluate("document.body.innerText")
+    finally:
+        browser.close()
+    assert "hm run: tiny scale" in text and "01_eda" in text and "07_submission" in text and "submission: " in text
+    assert len(links) == 14 and links[0].endswith("/notebooks/01_eda.html")  # a page and a notebook per stage
+    assert "01 · Exploratory data analysis" in page  # the notebook's own heading, rendered

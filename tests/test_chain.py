@@ -29,6 +29,12 @@ def test_every_notebook_has_a_parameters_cell() -> None:
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, stage.name
         assert "data_dir" in tagged[0].source and "validate" in tagged[0].source
+        # the project's kernel, which `make venv` registers, so any JupyterLab opens them with this venv
+        assert nb.metadata.kernelspec == {"display_name": "Python (hm-fashion-recsys)", "language": "python",
+                                          "name": "hm-fashion-recsys"}, stage.name
+    install = Path("Makefile").read_text()
+    assert '--name hm-fashion-recsys --display-name "Python (hm-fashion-recsys)"' in install
+    assert "lab: venv\n\t$(VENV)/bin/jupyter lab --notebook-dir=notebooks" in install
 
 
 def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> None:
@@ -44,7 +50,16 @@ def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> No
     assert scores["ranker"]["image_score"] is True
     models = [row["model"] for row in scores["ensemble"]["comparison"]]
     assert models[-3:] == ["members' mean", "stacker", "class-weighted single"]
-    assert (cfg.output_dir / "notebooks" / "01_eda.validate.ipynb").exists()
+    # the run's report: every notebook as a page with its plots, and an index of stages and scores
+    for stage in stages():
+        page = (cfg.output_dir / "notebooks" / f"{stage.name}.validate.html").read_text()
+        assert f"{stage.name}.validate.ipynb" in (cfg.output_dir / "index.html").read_text()
+        assert "<html" in page and stage.name in page, stage.name
+    for name in ("01_eda", "06_ranking"):  # their plots are inside the page
+        assert "data:image/png;base64" in (cfg.output_dir / "notebooks" / f"{name}.validate.html").read_text()
+    index = (cfg.output_dir / "index.html").read_text()
+    assert "hm run --validate: tiny scale" in index and f"ranker {maps['ranker']:.4f}" in index
+    assert index.count("not run") == 0 and index.count('">report</a>') == len(stages())
 
 
 def test_submit_mode_writes_a_valid_submission_and_skips_when_up_to_date(tiny_submission: ChainRun) -> None:
@@ -54,6 +69,9 @@ def test_submit_mode_writes_a_valid_submission_and_skips_when_up_to_date(tiny_su
     assert report.rows == ds.customers.height
     assert (cfg.output_dir / "submission.csv.gz").exists()
     assert run_chain(cfg) == []  # nothing changed: every stage skipped
+    index = (cfg.output_dir / "index.html").read_text()  # rewritten; it still lists every stage's time
+    assert index.count('">report</a>') == len(stages()) and "not run" not in index
+    assert "submission: " in index and "kaggle competitions submit" in index
     assert run_chain(cfg, from_stage="07") == ["07_submission"]
 
 
@@ -98,6 +116,7 @@ def test_a_failing_notebook_is_named_with_its_cell(chain_world: WorldDirs, tmp_p
     cfg = chain_world.config(output_dir=tmp_path / "out")
     with pytest.raises(ChainError, match=r"01_broken\.ipynb failed in cell .*ValueError: boom"):
         run_chain(cfg, notebook_dir=tmp_path)
+    assert "boom" in (tmp_path / "out" / "notebooks" / "01_broken.html").read_text()  # readable in a browser
 
 
 def test_missing_data_and_unknown_stage_are_clear_errors(chain_world: WorldDirs, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from hm_lib.config import Config
 from hm_lib.data import MANIFEST, load
 from hm_lib.ensemble import RELEVANCE
 from hm_lib.io import read_json, write_json
+from hm_lib.reasons import missing_phrases
 
 CUTOFF = dt.date(2020, 9, 23)  # the day after the tiny world's data
 
@@ -42,6 +43,10 @@ def test_artefacts_hold_k_explained_recommendations_per_customer(tiny_demo) -> N
     for why in ranked["why"]:
         assert len(why) == hm_demo.REASONS and {w["feature"] for w in why} <= names
         assert [abs(w["contribution"]) for w in why] == sorted((abs(w["contribution"]) for w in why), reverse=True)
+    assert missing_phrases(sorted(names)) == []  # every feature the ranker uses can be said in words
+    # each reason carries the row's value, so the words can quote it
+    first = ranked.explode("why").unnest("why")
+    assert first["value"].is_not_null().any() and first["feature"].is_in(sorted(names)).all()
 
 
 def served_and_batch(cfg: Config) -> tuple[pl.DataFrame, pl.DataFrame]:

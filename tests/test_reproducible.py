@@ -93,10 +93,11 @@ def test_hm_run_says_its_scale_steps_and_where_the_submission_is(tiny_submission
                      "image model: frozen_calibrated, frozen phase, epoch 2/2", "ensemble members",
                      "labelled weeks", "ranking shards"):
         assert progress in tiny_submission.stderr, progress
-    summary = tiny_submission.stdout.splitlines()[-2:]
+    summary = tiny_submission.stdout.splitlines()[-3:]
     outputs = tiny_submission.world.root / "outputs"
     assert summary[0] == f"submission: {outputs / 'submission.csv'} (500 customers; submission.csv.gz beside it)"
     assert summary[1].startswith("upload: kaggle competitions submit -c h-and-m-personalized-fashion-recommendations")
+    assert summary[2] == f"report: {outputs / 'index.html'} (every notebook as a page)"
 
 
 def test_a_killed_chain_resumes_to_the_bytes_of_an_uninterrupted_run(tiny_world: WorldDirs,
