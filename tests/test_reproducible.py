@@ -91,7 +91,8 @@ def test_hm_run_says_its_scale_steps_and_where_the_submission_is(tiny_submission
     # the long loops' progress reaches the terminal from inside the notebooks
     for progress in ("image model: pretraining the small backbone", "image features (head)",
                      "image model: frozen_calibrated, frozen phase, epoch 2/2", "ensemble members",
-                     "labelled weeks", "ranking shards"):
+                     "labelled weeks", "ranking shards", "pretraining, epoch 1/1", "ensemble member (",
+                     "frozen_calibrated, frozen phase, epoch 1/2: 100%"):  # batch bars inside each epoch
         assert progress in tiny_submission.stderr, progress
     summary = tiny_submission.stdout.splitlines()[-3:]
     outputs = tiny_submission.world.root / "outputs"

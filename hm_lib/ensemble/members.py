@@ -27,7 +27,8 @@ from hm_lib.image_model.scoring import ImageRelevanceModel
 from hm_lib.image_model.settings import ImageModelSettings
 from hm_lib.image_model.stage import clone_tail
 from hm_lib.image_model.tables import ModelTables
-from hm_lib.image_model.train import EpochLog, batches, build_model, compile_model, image_table, train_variant
+from hm_lib.image_model.train import (BatchProgress, EpochLog, batches, build_model, compile_model, image_table,
+                                      train_variant)
 
 
 def reset_optimizer(optimizer: keras.optimizers.Optimizer) -> None:
@@ -86,7 +87,8 @@ class MemberTrainer:
             model, history = self.model, []
             model.fit(batches(pairs, self.tables, self.image, settings, False, True, seed, sample_weights),
                       epochs=settings.epochs_frozen, verbose=self.verbose,
-                      callbacks=[EpochLog(self.variant, "frozen", settings.epochs_frozen, history)])
+                      callbacks=[BatchProgress(f"ensemble member ({self.variant})"),
+                                 EpochLog(self.variant, "frozen", settings.epochs_frozen, history)])
         self.last = ImageRelevanceModel(model, settings, self.tables.article_ids, self.image)
         return MemberTables.of(self.last, self.scoring_history), history, time.perf_counter() - start
 

@@ -20,6 +20,7 @@ from hm_lib.image_model.backbone import build_backbone, preprocess
 from hm_lib.image_model.cache import config_digest
 from hm_lib.image_model.images import OK, ImageSource
 from hm_lib.image_model.settings import ImageModelSettings
+from hm_lib.image_model.train import BatchProgress
 from hm_lib.io import atomic_path, read_json, write_json
 from hm_lib.schema import ARTICLE
 
@@ -87,7 +88,7 @@ def _pretrain(settings: ImageModelSettings, source: ImageSource, article_ids: np
         "image model: pretraining epoch %d/%d: loss %.3f, held-out loss %.3f", epoch + 1,
         settings.pretrain_epochs, logs.get("loss", np.nan), logs.get("val_loss", np.nan)))
     fit = model.fit(x, y, batch_size=settings.pretrain_batch, epochs=settings.pretrain_epochs,
-                    validation_split=HOLDOUT, verbose=0, callbacks=[progress])
+                    validation_split=HOLDOUT, verbose=0, callbacks=[BatchProgress("pretraining"), progress])
     with atomic_path(path, suffix=".weights.h5") as tmp:
         backbone.save_weights(tmp)
     held = slice(int(x.shape[0] * (1 - HOLDOUT)), None)

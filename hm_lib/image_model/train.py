@@ -23,6 +23,7 @@ from hm_lib.image_model.features import ArticleFeatures
 from hm_lib.image_model.model import RelevanceModel, copy_shared_weights
 from hm_lib.image_model.settings import ImageModelSettings
 from hm_lib.image_model.tables import ModelTables
+from hm_lib.progress import bar
 from hm_lib.schema import ARTICLE, CUSTOMER
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,27 @@ class EpochLog(keras.callbacks.Callback):
                  row.get("val_loss", np.nan), row.get("val_auc", np.nan), row["seconds"])
 
 
+class BatchProgress(keras.callbacks.Callback):
+    """A progress bar over each epoch's batches (:func:`hm_lib.progress.bar`): an epoch can take minutes."""
+
+    def __init__(self, desc: str) -> None:
+        super().__init__()
+        self.desc, self.bar = desc, None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        epochs = self.params.get("epochs")
+        self.bar = bar(total=self.params.get("steps"), desc=f"{self.desc}, epoch {epoch + 1}/{epochs}", unit="batch")
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def compile_model(model: RelevanceModel, lr: float) -> None:
     """Adam at ``lr``, binary cross-entropy on logits, AUC."""
     # padded rows have weight 0: average over the real rows, so short (grouped) batches count fully
@@ -116,7 +138,7 @@ def fit_phase(model: RelevanceModel, train: PairBatches, valid: PairBatches | No
               phase: str, history: list[dict[str, Any]], verbose: int = 0) -> None:
     compile_model(model, lr)
     model.fit(train, validation_data=valid, epochs=epochs, verbose=verbose,
-              callbacks=[EpochLog(model.variant, phase, epochs, history)])
+              callbacks=[BatchProgress(f"{model.variant}, {phase} phase"), EpochLog(model.variant, phase, epochs, history)])
 
 
 def customer_sample(pairs: pl.DataFrame, limit: int | None, seed: int) -> pl.DataFrame:
