@@ -101,7 +101,7 @@ def sentences(why: Iterable[Mapping[str, Any]] | None, top: int = TOP, min_share
     ``why``: the explanation of one recommendation, {feature, contribution, value} largest first.
     A reason must add to the score, and at least ``min_share`` of what the strongest one adds.
     """
-    reasons = list(why or ())
+    reasons = [] if why is None else list(why)
     strongest = max((r["contribution"] for r in reasons), default=0.0)
     out: list[str] = []
     for reason in reasons:

@@ -33,7 +33,8 @@ def notebook_html(notebook: Path) -> Path:
     import nbformat
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(notebook, as_version=4),
+                                                                   resources={"metadata": {"name": notebook.stem}})
     out = notebook.with_suffix(".html")
     with atomic_path(out) as tmp:
         tmp.write_text(body, encoding="utf-8")

@@ -92,14 +92,14 @@ def test_app_shows_a_customer_history_and_12_explained_recommendations(tiny_demo
     words = [w.removeprefix("why: ") for w in captions(at, "why: ")]
     assert not any(re.search(r"\b[a-z]+_[a-z_]+\b", w) or "+0.00" in w for w in words), words
     recs = pl.read_parquet(folder / "recommendations.parquet").filter(pl.col("customer") == customer).sort("rank")
-    assert words == ["; ".join(sentences(why)) or NO_REASON for why in recs["why"]]
+    assert words == ["; ".join(sentences(why)) or NO_REASON for why in recs["why"].to_list()]
     assert any(re.search(r"\d", w) for w in words)
     # the raw view stays one click away, behind an expander
     assert any(e.label.startswith("The ranker's features behind each recommendation") for e in at.expander)
-    raw = at.dataframe[0].value
+    raw = at.dataframe[1].value  # after the customer's features, whose panel heads the page
     assert {"rank", "feature", "contribution", "value"} <= set(raw.columns) and raw.shape[0] == 12 * hm_demo.REASONS
     assert any(m.value.startswith("**Customer features** (Feast online store") for m in at.markdown)
-    assert at.dataframe[1].value.shape[0] == 1 and "c_age" in at.dataframe[1].value.columns
+    assert at.dataframe[0].value.shape[0] == 1 and "c_age" in at.dataframe[0].value.columns
     assert not at.warning
 
 

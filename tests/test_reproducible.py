@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,18 +102,25 @@ def test_hm_run_says_its_scale_steps_and_where_the_submission_is(tiny_submission
     assert summary[2] == f"report: {outputs / 'index.html'} (every notebook as a page)"
 
 
-def test_a_killed_chain_resumes_to_the_bytes_of_an_uninterrupted_run(tiny_world: WorldDirs,
-                                                                     tiny_submission: ChainRun, tmp_path: Path) -> None:
-    killed = copy_world(tiny_world, tmp_path / "killed")
-    kill_during_ensemble_members(killed, hash_seed=4)
-    before = stamps(killed.root)
-    assert sorted(before) == list(STAGES[:4])  # killed inside 05_ensemble
-    resumed = subprocess.run(hm_run_args(killed), env=env(5), capture_output=True, text=True, timeout=900)
+def test_a_killed_chain_resumes_to_the_bytes_of_an_uninterrupted_run(tiny_submission: ChainRun) -> None:
+    """The finished run's folder, with 05-07 forgotten (stamps, the ensemble's folder), run again and
+    SIGKILLed inside 05 (hash seed 4), then resumed (seed 5): its bytes must be the uninterrupted run's (seed 3).
+    The folder ends as it began, so the other tests of the finished run still read it."""
+    world = tiny_submission.world
+    before = stamps(world.root)
+    assert sorted(before) == list(STAGES)
+    for stage in STAGES[4:]:
+        (world.root / "outputs" / "notebooks" / f".{stage}.submit.stamp.json").unlink()
+    shutil.rmtree(world.root / "relevance")
+    kill_during_ensemble_members(world, hash_seed=4)
+    assert sorted(stamps(world.root)) == list(STAGES[:4])  # killed inside 05_ensemble
+    assert list(world.root.glob("relevance/cutoff=*/members-*/member-1.npz"))  # a member it had finished
+    resumed = subprocess.run(hm_run_args(world), env=env(5), capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     for stage in STAGES[:4]:  # finished stages are not redone
         assert f"{stage} is up to date; skipped" in resumed.stderr
-        assert stamps(killed.root)[stage] == before[stage]
-    assert sorted(stamps(killed.root)) == list(STAGES)
+        assert stamps(world.root)[stage] == before[stage]
+    assert "ensemble: member 0 read back from" in resumed.stderr  # inside 05, the finished members are kept
+    assert sorted(stamps(world.root)) == list(STAGES)
     assert len(tiny_submission.submission.splitlines()) == 1 + 500
-    # the uninterrupted run (PYTHONHASHSEED=3) and the killed one (4, then 5): the same bytes
-    assert (killed.root / "outputs" / schema.SUBMISSION_FILE).read_bytes() == tiny_submission.submission
+    assert (world.root / "outputs" / schema.SUBMISSION_FILE).read_bytes() == tiny_submission.submission

@@ -148,6 +148,7 @@ def _train_members(trainer: MemberTrainer, parts: Resampled, work: Path, seed: i
                                     trainer.verbose, trainer.scoring_history)
         if path.is_file():
             member, rows, seconds = _load_member(path)
+            log.info("ensemble: member %d read back from %s (finished by an interrupted run)", i, path)
         else:
             member, rows, seconds = trainer.train(parts.member(i), seed=seed + 1 + i)
             if i == 0 and share:
