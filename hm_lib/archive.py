@@ -17,11 +17,10 @@ import zipfile
 from pathlib import Path
 from typing import IO
 
-from hm_lib.progress import bar
-
 from hm_lib import schema
 from hm_lib.errors import InputError
 from hm_lib.io import atomic_path, read_json, write_json
+from hm_lib.progress import bar
 
 log = logging.getLogger(__name__)
 

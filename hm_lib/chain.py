@@ -23,7 +23,7 @@ from hm_lib.config import Config, check_overrides
 from hm_lib.errors import RunError
 from hm_lib.io import read_json, write_json
 from hm_lib.progress import TEXT_ENV
-from hm_lib.run_report import INDEX_FILE, notebook_html, stage_rows, write_index
+from hm_lib.run_report import INDEX_FILE, StageRow, notebook_html, write_index
 
 log = logging.getLogger(__name__)
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -100,6 +100,22 @@ def summary(cfg: Config) -> list[str]:
             f"upload: {kaggle_command(path.with_name(path.name + '.gz'), 'hm-fashion-recsys ranker')}", report]
 
 
+def _run_files(out_dir: Path, name: str, mode: str) -> tuple[Path, Path]:
+    """A stage's executed notebook and its stamp in ``out_dir`` for ``mode`` ("submit" or "validate")."""
+    notebook = out_dir / (f"{name}.ipynb" if mode == "submit" else f"{name}.validate.ipynb")
+    return notebook, out_dir / f".{name}.{mode}.stamp.json"
+
+
+def stage_rows(names: list[str], out_dir: Path, mode: str) -> list[StageRow]:
+    """The stages' executed notebooks and seconds (from their stamps; None: not run) for the run's index."""
+    rows = []
+    for name in names:
+        notebook, stamp = _run_files(out_dir, name, mode)
+        seconds = read_json(stamp).get("seconds") if stamp.is_file() and notebook.is_file() else None
+        rows.append(StageRow(name, notebook, seconds))
+    return rows
+
+
 @contextmanager
 def _text_progress() -> Iterator[None]:
     """The notebooks' kernels (started meanwhile, inheriting the environment) draw text progress bars."""
@@ -145,8 +161,7 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
     executed = []
     for i, stage in enumerate(all_stages):
         digest = _digest(upstream, stage.path.read_bytes())
-        stamp = out_dir / f".{stage.name}.{mode}.stamp.json"
-        output = out_dir / (f"{stage.name}.ipynb" if not cfg.validate else f"{stage.name}.validate.ipynb")
+        output, stamp = _run_files(out_dir, stage.name, mode)
         up_to_date = stamp.exists() and output.exists() and read_json(stamp).get("digest") == digest
         # --from reruns that stage and all after it; otherwise a stage reruns when stale or forced.
         step = f"[{i + 1}/{len(all_stages)}] {stage.name}"
@@ -163,7 +178,8 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
                                     cwd=str(Path.cwd()), progress_bar=False, log_output=False,
                                     stderr_file=sys.stderr, extra_arguments=KERNEL_ARGUMENTS)
         except pm.PapermillExecutionError as err:
-            notebook_html(output)  # the failed cell's traceback, readable without JupyterLab
+            if output.is_file():  # the failed cell's traceback, readable without JupyterLab
+                notebook_html(output)
             raise ChainError(f"{stage.path.name} failed in cell {err.cell_index} (execution count {err.exec_count}): "
                              f"{err.ename}: {err.evalue}; the executed copy is {output}") from err
         seconds = time.perf_counter() - t0

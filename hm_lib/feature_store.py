@@ -278,10 +278,10 @@ def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataF
 
     Returns customer, article_id, ``score`` (the model's raw score, as in the predictions) and
     ``why``: the ``top`` features with the largest contributions to it, largest first, as {feature,
-    contribution, value} (the row's value of the feature; null where missing). A feature's contribution sums, over the splits on the row's path through each
-    tree, the change in the tree's expected value that its splits make (path attribution, as in
-    treeinterpreter): exact (the contributions add up to the score less the trees' root values) and
-    as cheap as a prediction, where LightGBM's SHAP values cost hundreds of times more.
+    contribution, value} (the row's value of the feature; null where missing). A feature's
+    contribution sums, over the splits on the row's path through each tree, the change in the tree's
+    expected value that its splits make (path attribution, as in treeinterpreter): exact (the
+    contributions add up to the score less the trees' root values) and as cheap as a prediction, where LightGBM's SHAP values cost hundreds of times more.
     """
     names = booster.feature_name()
     missing = [n for n in names if n not in frame.columns]
@@ -294,12 +294,14 @@ def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataF
     for tree, table in enumerate(tables[:leaves.shape[1]]):
         contrib += table[leaves[:, tree]]
     strongest = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :top]
-    values = np.take_along_axis(features.to_numpy(dtype=np.float64), strongest, axis=1).ravel()
+    # the kept values only, widened from the float32 LightGBM reads (not a float64 copy of every feature)
+    values = np.take_along_axis(features.to_numpy(), strongest, axis=1).ravel().astype(np.float64)
     reasons = pl.DataFrame({_ROW: np.repeat(np.arange(frame.height), strongest.shape[1]),
                             "feature": np.asarray(names)[strongest].ravel(),
                             "contribution": np.take_along_axis(contrib, strongest, axis=1).ravel(),
                             "value": pl.Series(values, nan_to_null=True)})
-    why = reasons.group_by(_ROW, maintain_order=True).agg(pl.struct("feature", "contribution", "value").alias("why"))
+    why = (reasons.group_by(_ROW, maintain_order=True)
+           .agg(pl.struct("feature", "contribution", "value").alias("why")))
     score = pl.Series(SCORE, bias + contrib.sum(axis=1), dtype=pl.Float32)
     return frame.select(CUSTOMER, ARTICLE).with_columns(score, why["why"].cast(WHY))
 

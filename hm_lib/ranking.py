@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 import lightgbm as lgb
 import polars as pl
-from hm_lib.progress import bar
 
 from hm_lib import feature_store, layout, ranker, schema
 from hm_lib.candidates import CandidateSettings, Past, generate_candidates, read_candidates, write_candidates
@@ -39,6 +38,7 @@ from hm_lib.errors import MissingOutputError
 from hm_lib.evaluation import candidate_report, score, week_truth
 from hm_lib.io import write_parquet
 from hm_lib.pipeline import truth_for_week, validation_scores
+from hm_lib.progress import bar
 
 if TYPE_CHECKING:
     from feast import FeatureStore

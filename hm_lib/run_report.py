@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from hm_lib.io import atomic_path, read_json
+from hm_lib.io import atomic_path
 
 INDEX_FILE = "index.html"
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em;color:#222}"
@@ -39,17 +39,6 @@ def notebook_html(notebook: Path) -> Path:
     with atomic_path(out) as tmp:
         tmp.write_text(body, encoding="utf-8")
     return out
-
-
-def stage_rows(names: list[str], out_dir: Path, mode: str) -> list[StageRow]:
-    """The stages' executed notebooks and times in ``out_dir`` (from their stamps) for ``mode``."""
-    rows = []
-    for name in names:
-        notebook = out_dir / (f"{name}.ipynb" if mode == "submit" else f"{name}.validate.ipynb")
-        stamp = out_dir / f".{name}.{mode}.stamp.json"
-        seconds = read_json(stamp).get("seconds") if stamp.is_file() and notebook.is_file() else None
-        rows.append(StageRow(name, notebook, seconds))
-    return rows
 
 
 def _link(path: Path, base: Path, text: str) -> str:

@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sklearn.utils.class_weight import compute_class_weight
-from hm_lib.progress import bar
 
 from hm_lib import layout
 from hm_lib.config import Config
@@ -49,6 +48,7 @@ from hm_lib.image_model.train import customer_sample
 from hm_lib.io import atomic_path, read_json, write_json
 from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs
 from hm_lib.negatives.sampling import LABEL
+from hm_lib.progress import bar
 from hm_lib.schema import ARTICLE, CUSTOMER
 
 log = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 from numpy.lib.format import open_memmap
-from hm_lib.progress import bar
 
 from hm_lib.io import atomic_path, file_lock, write_parquet
+from hm_lib.progress import bar
 
 log = logging.getLogger(__name__)
 

@@ -114,7 +114,8 @@ class BatchProgress(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         epochs = self.params.get("epochs")
-        self.bar = bar(total=self.params.get("steps"), desc=f"{self.desc}, epoch {epoch + 1}/{epochs}", unit="batch")
+        self.bar = bar(total=self.params.get("steps"), desc=f"{self.desc}, epoch {epoch + 1}/{epochs}",
+                       unit="batch")
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.bar is not None:
@@ -138,7 +139,8 @@ def fit_phase(model: RelevanceModel, train: PairBatches, valid: PairBatches | No
               phase: str, history: list[dict[str, Any]], verbose: int = 0) -> None:
     compile_model(model, lr)
     model.fit(train, validation_data=valid, epochs=epochs, verbose=verbose,
-              callbacks=[BatchProgress(f"{model.variant}, {phase} phase"), EpochLog(model.variant, phase, epochs, history)])
+              callbacks=[BatchProgress(f"{model.variant}, {phase} phase"),
+                         EpochLog(model.variant, phase, epochs, history)])
 
 
 def customer_sample(pairs: pl.DataFrame, limit: int | None, seed: int) -> pl.DataFrame:

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
-from hm_lib.progress import bar
 
+from hm_lib.progress import bar
 from hm_lib.schema import image_relpath
 from hm_lib.synthetic.vocab import PATTERNS, SILHOUETTES
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from hm_lib.progress import bar
 
+from hm_lib.progress import bar
 from hm_lib.synthetic.calendar import Calendar
 from hm_lib.synthetic.catalogue import PRICE_SCALE_SEK, Catalogue
 from hm_lib.synthetic.knobs import Knobs

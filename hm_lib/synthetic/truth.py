@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
-from hm_lib.progress import bar
 
 from hm_lib import schema
 from hm_lib.errors import MissingOutputError
 from hm_lib.io import atomic_path, read_json, write_json, write_parquet
+from hm_lib.progress import bar
 from hm_lib.synthetic.calendar import Calendar
 from hm_lib.synthetic.knobs import Knobs
 from hm_lib.synthetic.simulate import (HISTORY_WEEKS, World, history_matrix, partner_share, topic_choice,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from hm_lib.progress import bar
 
 from hm_lib import schema
 from hm_lib.io import atomic_path
+from hm_lib.progress import bar
 
 CSV_CHUNK_ROWS = 2_000_000
 EPOCH = dt.date(1970, 1, 1)
