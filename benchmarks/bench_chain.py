@@ -1,6 +1,6 @@
 """The whole chain on a synthetic world, as a user runs it: seconds and peak memory per stage.
 
-    python -m benchmarks.bench_chain --synthetic-scale full [--validate] [--world DIR] [--out FILE.json]
+    python -m benchmarks.bench_chain --synthetic-scale full [--validate] [--force] [--world DIR] [--out FILE.json]
 
 Generates the world with its photos when missing, then runs `hm run` in a child process (no
 ``--scale``: the chain picks it from the data) and follows its ``[i/n] stage ...`` lines. The peak
@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--synthetic-scale", default="full", choices=("tiny", "small", "default", "full"))
     parser.add_argument("--world", type=Path, default=None, help="default /tmp/hm_chain_<scale>")
     parser.add_argument("--validate", action="store_true")
+    parser.add_argument("--force", action="store_true", help="rerun every stage (a cold run; caches stay)")
     parser.add_argument("--out", type=Path, default=None, help="the figures' JSON file (default WORLD/chain.json)")
     args = parser.parse_args()
     world = args.world or Path(f"/tmp/hm_chain_{args.synthetic_scale}")
@@ -97,7 +98,8 @@ def main() -> None:
     if world_with_photos(world, args.synthetic_scale):
         figures["generate_seconds"] = round(time.perf_counter() - start, 1)
     command = [sys.executable, "-m", "hm_lib.cli", "run", "--data", str(world / "raw"), "--work", str(world),
-               "--outputs", str(world / "outputs"), *(["--validate"] if args.validate else [])]
+               "--outputs", str(world / "outputs"), *(["--validate"] if args.validate else []),
+               *(["--force"] if args.force else [])]
     name = "chain.validate" if args.validate else "chain"
     figures.update(follow(command, world / f"{name}.log"))
     out = args.out or world / f"{name}.json"

@@ -167,7 +167,8 @@ def test_a_member_trained_in_the_shared_model_equals_one_trained_alone(tiny_worl
     settings = ImageModelSettings.for_scale("tiny")
     tables = model_tables(tiny_data.articles, tiny_data.customers, settings.article_attributes,
                           settings.customer_attributes)
-    features, backbone = _image_inputs(cfg, tiny_data, EnsembleSettings.for_scale("tiny"), settings, tables)
+    features, backbone = _image_inputs(cfg, tiny_data, EnsembleSettings.for_scale("tiny"), settings, tables,
+                                       tiny_data.end_date)
     rng = np.random.default_rng(0)
     pairs = pl.DataFrame({schema.CUSTOMER: rng.integers(0, tiny_data.customers.height, 800).astype(np.int32),
                           schema.ARTICLE: rng.choice(tiny_data.articles[schema.ARTICLE].to_numpy(), 800),

@@ -24,7 +24,8 @@ from hm_lib.image_model import backbone as backbone_module
 from hm_lib.image_model.backbone import IMAGENET_FILE, preprocess
 from hm_lib.image_model.data import grouped_batches, padded_count
 from hm_lib.image_model.history import purchase_history
-from hm_lib.image_model.images import CORRUPT, MISSING, OK, WHITE
+from hm_lib.image_model.features import PLACEHOLDER_ID, photo_window
+from hm_lib.image_model.images import CORRUPT, MISSING, NOT_READ, OK, WHITE
 from hm_lib.image_model.model import copy_shared_weights
 from hm_lib.image_model.plots import nearest_neighbours
 from hm_lib.image_model.scoring import ImageRelevanceModel
@@ -111,6 +112,38 @@ def test_placeholders_are_counted_and_cached(messy_raw, tmp_path, caplog) -> Non
     assert again.status.tolist() == feats.status.tolist() == [OK, MISSING, CORRUPT, CORRUPT, OK, MISSING]
     white = feats.maps.take(np.array([1]))
     np.testing.assert_array_equal(feats.maps.take(np.array([2, 3, 5])), np.repeat(white, 3, axis=0))
+
+
+def test_outside_the_photo_window_articles_share_the_placeholder_and_photos_are_not_read(messy_raw, tmp_path,
+                                                                                        monkeypatch) -> None:
+    raw, ids = messy_raw
+    split = split_backbone(build_backbone(SETTINGS), SETTINGS.trainable_from)
+    source = ImageSource(raw, SETTINGS.image_size, decoder="pil")
+    everything = article_features(split, SETTINGS, source, ids, tmp_path / "all")
+    asked: list[int] = []
+    original = ImageSource.read
+    monkeypatch.setattr(ImageSource, "read", lambda self, a, *args: (asked.extend(a), original(self, a, *args))[1])
+    read = np.array([True, False, False, True, True, False])
+    some = article_features(split, SETTINGS, source, ids, tmp_path / "some", read)
+    assert sorted(asked) == sorted([*ids[read].tolist(), PLACEHOLDER_ID])  # the others' photos are never opened
+    assert some.status.tolist() == [OK, NOT_READ, NOT_READ, CORRUPT, OK, NOT_READ]
+    np.testing.assert_array_equal(some.pooled.take(np.flatnonzero(read)), everything.pooled.take(np.flatnonzero(read)))
+    white = everything.pooled.take(np.array([1]))  # a missing photo: the white placeholder
+    np.testing.assert_array_equal(some.pooled.take(np.flatnonzero(~read)), np.repeat(white, 3, axis=0))
+    # statistics over the photos read only
+    mean, std = some.pooled_stats
+    np.testing.assert_allclose(mean, some.pooled.take(np.flatnonzero(read)).astype(np.float64).mean(axis=0),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_the_photo_window_keeps_recent_sellers_and_articles_never_sold() -> None:
+    day = dt.date(2020, 9, 1)
+    tx = pl.DataFrame({"t_dat": [day - dt.timedelta(days=d) for d in (1, 30, 200, 3)],
+                       schema.ARTICLE: [1, 2, 3, 5]})  # 5 is sold only after the cut-off below
+    ids = np.array([1, 2, 3, 4, 5])
+    assert photo_window(ids, tx, day, None) is None
+    assert photo_window(ids, tx, day, 60).tolist() == [True, True, False, True, True]
+    assert photo_window(ids, tx, day - dt.timedelta(days=2), 10).tolist() == [True, False, False, True, True]
 
 
 # --- weights: never a download without permission -------------------------------------------------

@@ -19,6 +19,7 @@ from hm_lib.image_model.history import (
     with_purchase_history,
 )
 from hm_lib.image_model.scoring import ImageRelevanceModel
+from hm_lib.image_model import model as model_module
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 D = dt.date(2020, 9, 1)
@@ -94,8 +95,10 @@ def test_scoring_histories_feed_the_saved_scorer(tables, tiny_data) -> None:
     assert scoring_histories(early.with_history(None), tiny_data.transactions, tiny_data.end_date) is None
 
 
-def test_history_vector_is_the_projected_mean_of_the_history_items(tables) -> None:
-    """The customer tower's history part, computed by hand from the layers' weights."""
+@pytest.mark.parametrize("table_articles", [10**9, 0], ids=["catalogue-table", "row-by-row"])
+def test_history_vector_is_the_projected_mean_of_the_history_items(tables, monkeypatch, table_articles) -> None:
+    """The customer tower's history part, computed by hand from the layers' weights, by either lookup."""
+    monkeypatch.setattr(model_module, "HISTORY_TABLE_ARTICLES", table_articles)
     settings, t = tables
     model = build_model("no_image", settings, t)
     model.history_dense.set_weights([w + 0.1 for w in model.history_dense.get_weights()])
@@ -114,6 +117,15 @@ def test_history_vector_is_the_projected_mean_of_the_history_items(tables) -> No
         expected.append(items[bought].mean(axis=0) @ weights["history_vector/kernel"] + weights["history_vector/bias"])
     got = keras.ops.convert_to_numpy(model.history_vectors(customers))
     np.testing.assert_allclose(got, np.array(expected), rtol=1e-4, atol=1e-5)
+
+
+def test_both_history_lookups_give_the_same_rows(tables) -> None:
+    settings, t = tables
+    model = build_model("no_image", settings, t)
+    articles = np.maximum(t.history[:50], 0)
+    by_table, by_rows = (keras.ops.convert_to_numpy(model.history_item_rows(articles, flag)) for flag in (True, False))
+    assert by_table.shape == (*articles.shape, 2 * settings.id_dim)
+    np.testing.assert_array_equal(by_table, by_rows)
 
 
 def test_without_customer_ids_a_customer_is_their_attributes_and_history(tables) -> None:

@@ -37,7 +37,7 @@ from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer, sigmoid
 from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.ensemble.stacker import fit_stacker
 from hm_lib.image_model.backbone import BackboneSplit
-from hm_lib.image_model.features import ArticleFeatures, article_features
+from hm_lib.image_model.features import ArticleFeatures, article_features, photo_window
 from hm_lib.image_model.history import history_start, scoring_histories, with_purchase_history
 from hm_lib.image_model.images import ImageSource
 from hm_lib.image_model.model import CALIBRATED
@@ -101,7 +101,7 @@ def _tables_digest(tables: ModelTables) -> str:
 
 
 def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_settings: ImageModelSettings,
-                  tables: ModelTables) -> tuple[ArticleFeatures | None, BackboneSplit | None]:
+                  tables: ModelTables, cutoff: dt.date) -> tuple[ArticleFeatures | None, BackboneSplit | None]:
     """Cached image features (and the backbone split, for end_to_end members), or none for no_image."""
     if settings.variant == "no_image":
         return None, None
@@ -109,7 +109,8 @@ def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_se
     source = ImageSource(cfg.data_dir, image_settings.image_size, image_settings.decode_workers,
                          image_settings.decoder)
     split, _ = prepare_backbone(image_settings, ds, source, root)
-    return article_features(split, image_settings, source, tables.article_ids, root), split
+    read = photo_window(tables.article_ids, ds.transactions, cutoff, image_settings.photo_days)
+    return article_features(split, image_settings, source, tables.article_ids, root, read), split
 
 
 def _save_member(folder: Path, i: int, tables: MemberTables, history: list[dict[str, Any]], seconds: float) -> None:
@@ -177,7 +178,7 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     split = split_pairs(pairs.pairs, cutoff, negative_settings, cfg.seed)
     tables = model_tables(ds.articles, ds.customers, image_settings.article_attributes,
                           image_settings.customer_attributes)
-    features, backbone = _image_inputs(cfg, ds, settings, image_settings, tables)
+    features, backbone = _image_inputs(cfg, ds, settings, image_settings, tables, cutoff)
     tables = with_purchase_history(tables, ds.transactions, history_start(split.train), image_settings, features)
     scoring_history = scoring_histories(tables, ds.transactions, cutoff)
     timings["pairs and image features"] = time.perf_counter() - start

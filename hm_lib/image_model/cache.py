@@ -45,12 +45,21 @@ class FeatureTable:
 
     values: np.ndarray
     rows: np.ndarray
-    status: np.ndarray  # read status of each article's photo (images.OK, MISSING, CORRUPT)
+    status: np.ndarray  # read status of each article's photo (images.OK, MISSING, CORRUPT, NOT_READ)
     folder: Path
 
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.values.shape[1:])
+
+    def spread(self, read: np.ndarray, status: int) -> FeatureTable:
+        """The table of a whole catalogue from this one of its ``read`` articles (a boolean mask) followed by
+        one placeholder row: the other articles take the placeholder's row and ``status``."""
+        rows = np.full(read.size, self.rows[-1], dtype=np.int64)
+        rows[read] = self.rows[:-1]
+        full_status = np.full(read.size, status, dtype=np.int8)
+        full_status[read] = self.status[:-1]
+        return FeatureTable(self.values, rows, full_status, self.folder)
 
     def take(self, positions: np.ndarray) -> np.ndarray:
         """float16 features of article positions (a copy, in their order)."""

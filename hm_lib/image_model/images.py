@@ -20,7 +20,7 @@ from hm_lib.schema import image_relpath
 
 log = logging.getLogger(__name__)
 
-OK, MISSING, CORRUPT = 0, 1, 2
+OK, MISSING, CORRUPT, NOT_READ = 0, 1, 2, 3  # NOT_READ: outside the photo window, the placeholder's features
 WHITE = 255  # the paper's placeholder for articles without a photo
 _READ_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 
@@ -32,7 +32,7 @@ def placeholder(size: tuple[int, int]) -> np.ndarray:
 
 def placeholder_counts(status: np.ndarray) -> dict[str, int]:
     return {"images": int(status.size), "missing": int((status == MISSING).sum()),
-            "corrupt": int((status == CORRUPT).sum())}
+            "corrupt": int((status == CORRUPT).sum()), "not_read": int((status == NOT_READ).sum())}
 
 
 def log_placeholders(status: np.ndarray, what: str) -> None:

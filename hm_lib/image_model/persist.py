@@ -1,7 +1,7 @@
 """Saving and loading a trained image relevance model.
 
 A model folder holds ``relevance.keras`` (the Keras model, lookup tables included), ``model.json``
-(settings, variant, raw data folder, backbone cut) and ``articles.parquet`` (article positions); image
+(settings, variant, raw data folder, backbone cut) and ``articles.parquet`` (article positions and, with a photo window, whose photos were read); image
 variants also hold ``backbone.weights.h5``, from which the cached features are found again (same
 digest) or recomputed for new or changed photos. Every file is written atomically.
 """
@@ -25,6 +25,7 @@ from hm_lib.schema import ARTICLE
 FORMAT_VERSION = 1
 KERAS_FILE, CONFIG_FILE, ARTICLES_FILE, BACKBONE_FILE = ("relevance.keras", "model.json", "articles.parquet",
                                                          "backbone.weights.h5")
+PHOTO_READ = "photo_read"
 
 
 def save_model(model: ImageRelevanceModel, folder: Path, raw_dir: Path, split: BackboneSplit | None,
@@ -34,7 +35,10 @@ def save_model(model: ImageRelevanceModel, folder: Path, raw_dir: Path, split: B
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / KERAS_FILE) as tmp:
         model.model.save(tmp)
-    write_parquet(pl.DataFrame({ARTICLE: pl.Series(model.article_ids, dtype=pl.Int32)}), folder / ARTICLES_FILE)
+    articles = pl.DataFrame({ARTICLE: pl.Series(model.article_ids, dtype=pl.Int32)})
+    if model.read is not None:  # the photo window: which articles' photos the image features come from
+        articles = articles.with_columns(pl.Series(PHOTO_READ, model.read))
+    write_parquet(articles, folder / ARTICLES_FILE)
     if model.variant != "no_image":
         if split is None:
             raise ValueError("an image variant is saved with its backbone")
@@ -56,7 +60,9 @@ def load_model(folder: Path, raw_dir: Path | None = None,
         raise ValueError(f"{folder}: model format {config.get('format_version')}, expected {FORMAT_VERSION}")
     settings = ImageModelSettings.from_dict(config["settings"])
     keras_model: RelevanceModel = keras.saving.load_model(folder / KERAS_FILE, compile=False)
-    article_ids = pl.read_parquet(folder / ARTICLES_FILE)[ARTICLE].to_numpy().astype("int64")
+    articles = pl.read_parquet(folder / ARTICLES_FILE)
+    article_ids = articles[ARTICLE].to_numpy().astype("int64")
+    read = articles[PHOTO_READ].to_numpy() if PHOTO_READ in articles.columns else None
     image = None
     if keras_model.variant != "no_image":
         backbone = build_backbone(settings, weights_path=folder / BACKBONE_FILE)
@@ -64,6 +70,6 @@ def load_model(folder: Path, raw_dir: Path | None = None,
         source = ImageSource(Path(raw_dir or config["raw_dir"]), settings.image_size, settings.decode_workers,
                              settings.decoder)
         root = Path(cache_root or config["cache_root"])
-        features = article_features(split, settings, source, article_ids, root)
+        features = article_features(split, settings, source, article_ids, root, read)
         image = image_table(keras_model.variant, features)
     return ImageRelevanceModel(keras_model, settings, article_ids, image)

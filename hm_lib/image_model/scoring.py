@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from hm_lib.image_model.cache import FeatureTable
+from hm_lib.image_model.images import NOT_READ
 from hm_lib.image_model.model import RelevanceModel
 from hm_lib.image_model.settings import ImageModelSettings
 from hm_lib.image_model.tables import article_positions
@@ -36,6 +37,13 @@ class ImageRelevanceModel:
     @property
     def variant(self) -> str:
         return self.model.variant
+
+    @property
+    def read(self) -> np.ndarray | None:
+        """Mask of the articles whose photo the image input comes from (None: every article's, or no image)."""
+        if self.image is None or not (self.image.status == NOT_READ).any():
+            return None
+        return self.image.status != NOT_READ
 
     def positions(self, article_ids: np.ndarray | pl.Series) -> np.ndarray:
         return article_positions(self.article_ids, article_ids)

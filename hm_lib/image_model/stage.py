@@ -27,7 +27,7 @@ from hm_lib.data import Dataset
 from hm_lib.image_model.backbone import (BackboneSplit, WeightsChoice, build_backbone, resolve_weights,
                                          split_backbone)
 from hm_lib.image_model.evaluate import evaluate, sample_eval_set
-from hm_lib.image_model.features import ArticleFeatures, article_features
+from hm_lib.image_model.features import ArticleFeatures, article_features, photo_window
 from hm_lib.image_model.history import history_start, scoring_histories, with_purchase_history
 from hm_lib.image_model.images import ImageSource, placeholder_counts
 from hm_lib.image_model.persist import save_model
@@ -166,16 +166,17 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
                                              pairs_valid[ARTICLE].to_numpy()]))
         eval_set = sample_eval_set(pairs_valid, ds.transactions, universe, settings.eval_negatives,
                                    settings.eval_customers, settings.seed)
+    cutoff = cutoff or pl.concat([pairs_train[DAY], pairs_valid[DAY]]).max() + dt.timedelta(days=1)
     split, features, weights = None, None, {"kind": None, "note": "no image variant", "pretraining": None}
     if any(v != "no_image" for v in variants):
         source = ImageSource(cfg.data_dir, settings.image_size, settings.decode_workers, settings.decoder)
         with _timed(timings, "backbone weights"):
             split, weights = prepare_backbone(settings, ds, source, root)
         with _timed(timings, "feature cache"):
-            features = article_features(split, settings, source, tables.article_ids, root)
+            read = photo_window(tables.article_ids, ds.transactions, cutoff, settings.photo_days)
+            features = article_features(split, settings, source, tables.article_ids, root, read)
     with _timed(timings, "purchase histories"):
         tables = with_purchase_history(tables, ds.transactions, history_start(pairs_train), settings, features)
-        cutoff = cutoff or pl.concat([pairs_train[DAY], pairs_valid[DAY]]).max() + dt.timedelta(days=1)
         scoring_history = scoring_histories(tables, ds.transactions, cutoff)
     fits: dict[str, FitResult] = {}
     models: dict[str, ImageRelevanceModel] = {}
