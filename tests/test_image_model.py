@@ -16,15 +16,28 @@ from PIL import Image
 
 from hm_lib import schema
 from hm_lib.image_model import (
-    VARIANTS, ImageModelSettings, ImageSource, PairBatches, article_features, build_backbone, build_model, linear_probe,
-    load_model, plot_neighbour_grid, plot_training_curves, ranking_metrics, resolve_weights, run_image_stage,
-    score_pairs, split_backbone,
+    VARIANTS,
+    ImageModelSettings,
+    ImageSource,
+    PairBatches,
+    article_features,
+    build_backbone,
+    build_model,
+    linear_probe,
+    load_model,
+    plot_neighbour_grid,
+    plot_training_curves,
+    ranking_metrics,
+    resolve_weights,
+    run_image_stage,
+    score_pairs,
+    split_backbone,
 )
 from hm_lib.image_model import backbone as backbone_module
 from hm_lib.image_model.backbone import IMAGENET_FILE, preprocess
 from hm_lib.image_model.data import grouped_batches, padded_count
-from hm_lib.image_model.history import purchase_history
 from hm_lib.image_model.features import PLACEHOLDER_ID, photo_window
+from hm_lib.image_model.history import purchase_history
 from hm_lib.image_model.images import CORRUPT, MISSING, NOT_READ, OK, WHITE
 from hm_lib.image_model.model import copy_shared_weights
 from hm_lib.image_model.plots import nearest_neighbours

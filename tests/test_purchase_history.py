@@ -12,6 +12,7 @@ import pytest
 from hm_lib import schema
 from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer
 from hm_lib.image_model import ImageModelSettings, build_model, model_tables
+from hm_lib.image_model import model as model_module
 from hm_lib.image_model.history import (
     history_start,
     purchase_history,
@@ -19,7 +20,6 @@ from hm_lib.image_model.history import (
     with_purchase_history,
 )
 from hm_lib.image_model.scoring import ImageRelevanceModel
-from hm_lib.image_model import model as model_module
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 D = dt.date(2020, 9, 1)

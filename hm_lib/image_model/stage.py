@@ -24,16 +24,21 @@ import polars as pl
 
 from hm_lib.config import Config
 from hm_lib.data import Dataset
-from hm_lib.image_model.backbone import (BackboneSplit, WeightsChoice, build_backbone, resolve_weights,
-                                         split_backbone)
+from hm_lib.image_model.backbone import (
+    BackboneSplit,
+    WeightsChoice,
+    build_backbone,
+    resolve_weights,
+    split_backbone,
+)
 from hm_lib.image_model.evaluate import evaluate, sample_eval_set
 from hm_lib.image_model.features import ArticleFeatures, article_features, photo_window
 from hm_lib.image_model.history import history_start, scoring_histories, with_purchase_history
 from hm_lib.image_model.images import ImageSource, placeholder_counts
+from hm_lib.image_model.model import CALIBRATED
 from hm_lib.image_model.persist import save_model
 from hm_lib.image_model.pretrain import pretrained_weights
 from hm_lib.image_model.probe import linear_probe
-from hm_lib.image_model.model import CALIBRATED
 from hm_lib.image_model.scoring import ImageRelevanceModel, embedding_frame
 from hm_lib.image_model.settings import VARIANTS, ImageModelSettings
 from hm_lib.image_model.tables import ModelTables, model_tables
