@@ -21,14 +21,14 @@ import datetime as dt, json, sys, time
 from pathlib import Path
 from hm_lib.config import Config
 from hm_lib.data import load
-from hm_lib import ranker, ranking
+from hm_lib import ranking
 cfg = Config.for_scale(sys.argv[2], data_dir=sys.argv[1], work_dir=sys.argv[3], output_dir=sys.argv[3] + "/outputs")
 figures = {}
 t = time.perf_counter(); ds = load(cfg.data_dir, cfg.processed_dir); figures["load"] = time.perf_counter() - t
 cutoff = ds.end_date + dt.timedelta(days=1)
 t = time.perf_counter(); train, valid = ranking.training_frames(cfg, ds, cutoff); figures["labelled weeks (candidates + features)"] = time.perf_counter() - t
 n_train = train.height
-t = time.perf_counter(); model = ranker.fit(train, valid, cfg.settings("ranker", ranker.RankerSettings)); figures["fit"] = time.perf_counter() - t
+t = time.perf_counter(); model = ranking.make_ranker(cfg.settings("ranker", ranking.RankerSettings)).fit(train, valid); figures["fit"] = time.perf_counter() - t
 del train, valid
 t = time.perf_counter(); preds = ranking.predict(cfg, ds, {"ranker": model}, cutoff)["ranker"]; figures["predict (candidates + features + scoring)"] = time.perf_counter() - t
 peak = int(next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM")).split()[1]) / 1024

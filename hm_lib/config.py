@@ -26,7 +26,7 @@ SECTIONS: dict[str, str] = {
     "negatives": "hm_lib.negatives.settings:NegativeSettings",
     "image": "hm_lib.image_model.settings:ImageModelSettings",
     "ensemble": "hm_lib.ensemble.settings:EnsembleSettings",
-    "ranker": "hm_lib.ranker:RankerSettings",
+    "ranker": "hm_lib.ranking.settings:RankerSettings",
 }
 
 

@@ -42,10 +42,9 @@ from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE
 
 if TYPE_CHECKING:
-    import lightgbm as lgb
-
     from hm_lib.data import Dataset
     from hm_lib.ensemble import RelevanceScorer
+    from hm_lib.ranking import Ranker
 
 log = logging.getLogger(__name__)
 
@@ -78,29 +77,28 @@ class PreparedDemo:
 
 
 @dataclass(frozen=True)
-class Ranker:
+class DemoRanker:
     """The ranker of a cut-off, and the image relevance scorer whose score it reads (when it does)."""
 
-    booster: lgb.Booster
+    model: Ranker
     scorer: RelevanceScorer | None = None
     scorer_file: Path | None = None      # the scorer's scorer.json, rewritten whenever the scorer is
     min_relevance: float | None = None   # the candidates' filter on it (hm_lib.ensemble.EnsembleSettings)
 
 
-def load_ranker(cfg: Config, cutoff: dt.date) -> Ranker:
-    """The ranker that made the predictions of ``cutoff`` (imports LightGBM, and TensorFlow with the ensemble)."""
-    import lightgbm as lgb
-
+def load_ranker(cfg: Config, cutoff: dt.date) -> DemoRanker:
+    """The ranker that made the predictions of ``cutoff``, and its relevance scorer (neither loads TensorFlow)."""
     from hm_lib import ensemble, ranking
     from hm_lib.ensemble.scorer import META_FILE
 
-    booster = lgb.Booster(model_file=str(ranking.predictions_path(cfg, cutoff).with_name("ranker.txt")))
-    if ensemble.RELEVANCE not in booster.feature_name():
-        return Ranker(booster)
+    settings = cfg.settings("ranker", ranking.RankerSettings)
+    model = ranking.load_ranker(layout.ranker_dir(cfg.work_dir, cutoff), settings)
+    if ensemble.RELEVANCE not in model.feature_names:
+        return DemoRanker(model)
     scorer_cutoff = ranking.relevance_cutoff(cfg, cutoff)
-    return Ranker(booster, ensemble.load_scorer(cfg.work_dir, scorer_cutoff),
-                  ensemble.relevance_dir(cfg.work_dir, scorer_cutoff) / META_FILE,
-                  cfg.settings("ensemble", ensemble.EnsembleSettings).min_relevance)
+    return DemoRanker(model, ensemble.load_scorer(cfg.work_dir, scorer_cutoff),
+                      layout.relevance_dir(cfg.work_dir, scorer_cutoff) / META_FILE,
+                      cfg.settings("ensemble", ensemble.EnsembleSettings).min_relevance)
 
 
 def demo_dir(work_dir: str | Path) -> Path:
@@ -111,6 +109,11 @@ def demo_dir(work_dir: str | Path) -> Path:
 # load LightGBM, TensorFlow and the candidate sources, seconds before the first page).
 def predictions_file(cfg: Config, cutoff: dt.date) -> Path:
     return layout.predictions_path(cfg.work_dir, cutoff)
+
+
+def ranker_files(cfg: Config, cutoff: dt.date) -> list[Path]:
+    """The ranker's predictions and its files (hm_lib.ranking.registry)."""
+    return sorted(layout.ranker_dir(cfg.work_dir, cutoff).glob("[!.]*"))
 
 
 def candidates_manifest(cfg: Config, cutoff: dt.date) -> Path:
@@ -154,10 +157,9 @@ def store_digest(cfg: Config, cutoff: dt.date) -> str:
 
 def artefacts_digest(cfg: Config, cutoff: dt.date, store: str, scorer_file: Path | None) -> str:
     """What the app's artefacts of ``cutoff`` are made from, given the store's digest and the scorer's file."""
-    predictions = predictions_file(cfg, cutoff)
     return _digest({"format": FORMAT_VERSION, "store": store, "k": cfg.k, "data_dir": cfg.data_dir.resolve(),
                     "candidates": _manifest(candidates_manifest(cfg, cutoff)),
-                    "files": _fingerprints([predictions, predictions.with_name("ranker.txt"),
+                    "files": _fingerprints([*ranker_files(cfg, cutoff),
                                             *feature_tables(cfg, cutoff), *([scorer_file] if scorer_file else [])])})
 
 
@@ -211,7 +213,7 @@ def prepare_demo(cfg: Config, cutoff: dt.date | None = None, force: bool = False
     return PreparedDemo(folder, cutoff, store_rebuilt, True, time.perf_counter() - start)
 
 
-def _write_artefacts(cfg: Config, ds: Dataset, cutoff: dt.date, folder: Path, ranker: Ranker) -> list[str]:
+def _write_artefacts(cfg: Config, ds: Dataset, cutoff: dt.date, folder: Path, ranker: DemoRanker) -> list[str]:
     """Every artefact but meta.json; returns the candidate sources."""
     from hm_lib.candidates import read_candidates
 
@@ -251,7 +253,7 @@ def _history(ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
 
 
 def ranker_rows(ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, keys: pl.DataFrame,
-                ranker: Ranker) -> pl.DataFrame:
+                ranker: DemoRanker) -> pl.DataFrame:
     """(customer, article_id) ``keys``, sorted, with the ranker's features that belong to neither entity
     (candidate sources; the image relevance ones when it reads them, over all the customer's
     candidates as for its predictions; customer x article): what :func:`hm_lib.feature_store.serve` scores."""
@@ -272,7 +274,7 @@ def ranker_rows(ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, keys: pl
 
 
 def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame,
-                     popular: pl.DataFrame, ranker: Ranker) -> pl.DataFrame:
+                     popular: pl.DataFrame, ranker: DemoRanker) -> pl.DataFrame:
     """k per customer, by rank: the ranker's with their score, candidate-source ranks and ``why`` (its
     strongest features over the feature store's tables of the cut-off), filled up from ``popular``
     (``filled``, no score) when it has fewer."""
@@ -287,7 +289,7 @@ def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.L
     rows = ranker_rows(ds, cutoff, candidates, recs.filter(~pl.col("filled")), ranker)
     articles, customers = (pl.read_parquet(fs.offline_path(cfg.work_dir, entity, cutoff)).drop(EVENT_TIMESTAMP)
                            for entity in ("article", "customer"))
-    why = pl.concat(fs.explain(ranker.booster, rows.slice(start, EXPLAIN_ROWS)
+    why = pl.concat(fs.explain(ranker.model, rows.slice(start, EXPLAIN_ROWS)
                                .join(articles, on=ARTICLE, how="left", maintain_order="left")
                                .join(customers, on=CUSTOMER, how="left", maintain_order="left"), REASONS)
                     for start in range(0, rows.height, EXPLAIN_ROWS))

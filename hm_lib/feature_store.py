@@ -1,7 +1,7 @@
 """The ranker's feature tables in a Feast feature store.
 
 Layout under ``{work_dir}/feature_store/``: ``offline/{customer,article}/YYYY-MM-DD.parquet``
-(the tables of :class:`hm_lib.ranker.FeatureTables`, one file per cut-off, each row stamped with
+(the tables of :class:`hm_lib.ranking.FeatureTables`, one file per cut-off, each row stamped with
 its cut-off as ``event_timestamp``, UTC), ``registry.db`` and ``online_store.db`` (SQLite).
 Feast's file source reads a folder as one parquet dataset, so a cut-off is one more file; the
 ranking stage's ``features/cutoff=.../`` folders hold both entities and cannot be a source.
@@ -36,12 +36,12 @@ from hm_lib.io import atomic_path
 from hm_lib.schema import ARTICLE, CUSTOMER, SCORE
 
 if TYPE_CHECKING:
-    import lightgbm as lgb
     from feast import Entity, FeatureService, FeatureStore, FeatureView, FileSource
     from feast.repo_config import RepoConfig
 
     from hm_lib.data import Dataset
-    from hm_lib.ranker import FeatureTables
+    from hm_lib.ranking.base import Ranker
+    from hm_lib.ranking.frames import FeatureTables
 
 log = logging.getLogger(__name__)
 
@@ -148,18 +148,17 @@ def publish(work_dir: str | Path, tables: FeatureTables) -> dict[str, Path]:
 
 
 def cutoffs(cfg: Config, cutoff: dt.date) -> list[dt.date]:
-    """``cutoff`` and the cut-offs of the weeks the ranker trains on for it (as in hm_lib.ranking.train)."""
-    from hm_lib.ranker import RankerSettings
+    """``cutoff`` and the cut-offs of the weeks the ranker learns from for it (RankerSettings.weeks)."""
+    from hm_lib.ranking.settings import RankerSettings
 
-    weeks = cfg.settings("ranker", RankerSettings).train_weeks
-    return [cutoff - dt.timedelta(days=7 * i) for i in range(weeks + 2)]
+    return [cutoff, *cfg.settings("ranker", RankerSettings).weeks(cutoff)]
 
 
 def apply(cfg: Config, ds: Dataset, cutoff: dt.date) -> FeatureStore:
     """Publish the tables of ``cutoff`` and of its training weeks (replacing any other), then register the objects."""
     from feast import FeatureStore
 
-    from hm_lib.ranker import FeatureTables
+    from hm_lib.ranking.frames import FeatureTables
 
     days = cutoffs(cfg, cutoff)
     for day in days:
@@ -234,7 +233,7 @@ def historical_tables(store: FeatureStore, cutoff: dt.date, customers: pl.Series
 
     A drop-in for ``FeatureTables.build`` (same columns, types and rows) for the keys given.
     """
-    from hm_lib.ranker import FeatureTables
+    from hm_lib.ranking.frames import FeatureTables
 
     def table(entity: str, keys: pl.Series) -> pl.DataFrame:
         df = keys.cast(pl.Int32).alias(KEYS[entity]).sort().to_frame().with_columns(
@@ -257,7 +256,7 @@ def online_table(store: FeatureStore, entity: str, keys: Sequence[int] | pl.Seri
     return pl.DataFrame([pl.Series(c, found[c], dtype=t, strict=False) for c, t in types.items()])
 
 
-def serve(store: FeatureStore, booster: lgb.Booster, rows: pl.DataFrame, top: int = 3) -> pl.DataFrame:
+def serve(store: FeatureStore, ranker: Ranker, rows: pl.DataFrame, top: int = 3) -> pl.DataFrame:
     """Score candidate rows with the ranker from the online store's features, and say why.
 
     ``rows``: customer, article_id and the features that belong to neither entity (candidate
@@ -270,29 +269,24 @@ def serve(store: FeatureStore, booster: lgb.Booster, rows: pl.DataFrame, top: in
     customers = online_table(store, "customer", rows[CUSTOMER].unique())
     frame = (rows.join(articles, on=ARTICLE, how="left", maintain_order="left")
              .join(customers, on=CUSTOMER, how="left", maintain_order="left"))
-    return explain(booster, frame, top)
+    return explain(ranker, frame, top)
 
 
-def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataFrame:
+def explain(ranker: Ranker, frame: pl.DataFrame, top: int = 3) -> pl.DataFrame:
     """The ranker's score of each row of ``frame`` (customer, article_id and every feature it uses), and why.
 
     Returns customer, article_id, ``score`` (the model's raw score, as in the predictions) and
     ``why``: the ``top`` features with the largest contributions to it, largest first, as {feature,
-    contribution, value} (the row's value of the feature; null where missing). A feature's
-    contribution sums, over the splits on the row's path through each tree, the change in the tree's
-    expected value that its splits make (path attribution, as in treeinterpreter): exact (the
-    contributions add up to the score less the trees' root values) and as cheap as a prediction, where LightGBM's SHAP values cost hundreds of times more.
+    contribution, value} (the row's value of the feature; null where missing), from the ranker's
+    :meth:`~hm_lib.ranking.base.Ranker.contributions` (for LightGBM: path attribution, exact and as cheap
+    as a prediction).
     """
-    names = booster.feature_name()
+    names = ranker.feature_names
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise ValueError(f"the ranker needs features that the rows do not have: {missing}")
     features = lightgbm_input(frame, names)
-    leaves = np.asarray(booster.predict(features, pred_leaf=True)).reshape(frame.height, -1)
-    bias, tables = _leaf_contributions(booster)
-    contrib = np.zeros((frame.height, len(names)))
-    for tree, table in enumerate(tables[:leaves.shape[1]]):
-        contrib += table[leaves[:, tree]]
+    base, contrib = ranker.contributions(frame)
     strongest = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :top]
     # the kept values only, widened from the float32 LightGBM reads (not a float64 copy of every feature)
     values = np.take_along_axis(features.to_numpy(), strongest, axis=1).ravel().astype(np.float64)
@@ -302,29 +296,6 @@ def explain(booster: lgb.Booster, frame: pl.DataFrame, top: int = 3) -> pl.DataF
                             "value": pl.Series(values, nan_to_null=True)})
     why = (reasons.group_by(_ROW, maintain_order=True)
            .agg(pl.struct("feature", "contribution", "value").alias("why")))
-    score = pl.Series(SCORE, bias + contrib.sum(axis=1), dtype=pl.Float32)
+    score = pl.Series(SCORE, base + contrib.sum(axis=1), dtype=pl.Float32)
     return frame.select(CUSTOMER, ARTICLE).with_columns(score, why["why"].cast(WHY))
 
-
-def _leaf_contributions(booster: lgb.Booster) -> tuple[float, list[np.ndarray]]:
-    """The trees' summed root values, and per tree each leaf's path contribution of every feature (leaves x features)."""
-    bias, tables, features = 0.0, [], booster.num_feature()
-    for tree in booster.dump_model()["tree_info"]:
-        root, table = tree["tree_structure"], np.zeros((tree["num_leaves"], features))
-        tables.append(table)
-        if "split_feature" not in root:  # a single leaf
-            bias += root["leaf_value"]
-            continue
-        bias += root["internal_value"]
-        stack = [(root, np.zeros(features))]
-        while stack:
-            node, path = stack.pop()
-            for child in (node["left_child"], node["right_child"]):
-                leaf = "split_feature" not in child
-                step = path.copy()
-                step[node["split_feature"]] += child["leaf_value" if leaf else "internal_value"] - node["internal_value"]
-                if leaf:
-                    table[child["leaf_index"]] = step
-                else:
-                    stack.append((child, step))
-    return bias, tables

@@ -6,7 +6,8 @@ One place for the layout, importable without any stage's heavy dependencies (the
     {work_dir}/negatives/cutoff=YYYY-MM-DD/    pairs.parquet and report.json (hm_lib.negatives)
     {work_dir}/relevance/cutoff=YYYY-MM-DD/    the ensemble's scorer and summary.json (hm_lib.ensemble)
     {work_dir}/features/cutoff=YYYY-MM-DD/     article.parquet and customer.parquet (hm_lib.ranking)
-    {work_dir}/predictions/cutoff=YYYY-MM-DD/  ranker.parquet and ranker.txt (hm_lib.ranking)
+    {work_dir}/predictions/cutoff=YYYY-MM-DD/  ranker.parquet, the fitted ranker's files and ranker.json
+                                               (hm_lib.ranking)
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import datetime as dt
 from pathlib import Path
 
 STAGES = ("candidates", "negatives", "relevance", "features", "predictions")
+RANKER_META = "ranker.json"  # in ranker_dir: the fitted ranker's kind and files, written last
 
 
 def cutoff_dir(work_dir: str | Path, stage: str, cutoff: dt.date) -> Path:
@@ -24,5 +26,20 @@ def cutoff_dir(work_dir: str | Path, stage: str, cutoff: dt.date) -> Path:
 
 
 def predictions_path(work_dir: str | Path, cutoff: dt.date) -> Path:
-    """The ranker's predictions for a cut-off (its model ``ranker.txt`` lies beside them)."""
-    return cutoff_dir(work_dir, "predictions", cutoff) / "ranker.parquet"
+    """The ranker's predictions for a cut-off (the fitted ranker lies beside them, in :func:`ranker_dir`)."""
+    return ranker_dir(work_dir, cutoff) / "ranker.parquet"
+
+
+def ranker_dir(work_dir: str | Path, cutoff: dt.date) -> Path:
+    """The folder of a cut-off's fitted ranker (hm_lib.ranking.registry) and its predictions."""
+    return cutoff_dir(work_dir, "predictions", cutoff)
+
+
+def relevance_dir(work_dir: str | Path, cutoff: dt.date) -> Path:
+    """The folder of a cut-off's relevance ensemble: its scorer and summary.json (hm_lib.ensemble)."""
+    return cutoff_dir(work_dir, "relevance", cutoff)
+
+
+def features_dir(work_dir: str | Path, cutoff: dt.date) -> Path:
+    """The ranking stage's article and customer feature tables of a cut-off."""
+    return cutoff_dir(work_dir, "features", cutoff)

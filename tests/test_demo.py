@@ -6,12 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
-import lightgbm as lgb
 import polars as pl
 import pytest
 
 from hm_lib import demo as hm_demo
-from hm_lib import ensemble, ranking
+from hm_lib import ensemble, layout, ranking
 from hm_lib import feature_store as fs
 from hm_lib.candidates import read_candidates
 from hm_lib.candidates.shards import MANIFEST as CANDIDATES
@@ -36,8 +35,7 @@ def test_artefacts_hold_k_explained_recommendations_per_customer(tiny_demo) -> N
     assert per["rank"].to_list() == [list(range(1, 13))] * per.height
     assert set(customers["activity"]) <= set(hm_demo.ACTIVITY)
     assert set(customers["age_band"]) <= {*hm_demo.AGE_BANDS, "unknown"}
-    names = set(lgb.Booster(model_file=str(ranking.predictions_path(cfg, CUTOFF).with_name("ranker.txt")))
-                .feature_name())
+    names = set(hm_demo.load_ranker(cfg, CUTOFF).model.feature_names)
     ranked, filled = recs.filter(~pl.col("filled")), recs.filter(pl.col("filled"))
     assert ranked.height and ranked["score"].is_not_null().all() and filled["why"].is_null().all()
     for why in ranked["why"]:
@@ -56,7 +54,7 @@ def served_and_batch(cfg: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
     ranker = hm_demo.load_ranker(cfg, CUTOFF)
     ds, candidates = load(cfg.data_dir, cfg.processed_dir), read_candidates(cfg.work_dir, CUTOFF)
     rows = hm_demo.ranker_rows(ds, CUTOFF, candidates, recs, ranker)
-    return fs.serve(fs.open_store(cfg.work_dir), ranker.booster, rows, top=hm_demo.REASONS), recs
+    return fs.serve(fs.open_store(cfg.work_dir), ranker.model, rows, top=hm_demo.REASONS), recs
 
 
 def test_serving_from_the_online_store_reproduces_the_scores_and_reasons(tiny_demo) -> None:
@@ -74,7 +72,7 @@ def test_paths_agree_with_the_stages_before(tiny_demo) -> None:
     assert hm_demo.predictions_file(cfg, CUTOFF) == ranking.predictions_path(cfg, CUTOFF)
     assert hm_demo.candidates_manifest(cfg, CUTOFF) == candidates_dir(cfg.work_dir, CUTOFF) / CANDIDATES
     tables = hm_demo.feature_tables(cfg, CUTOFF)
-    assert tables and tables == sorted(ranking.feature_dir(cfg, CUTOFF).glob("*.parquet"))
+    assert tables and tables == sorted(layout.features_dir(cfg.work_dir, CUTOFF).glob("*.parquet"))
     assert hm_demo.latest_predictions(cfg) == CUTOFF
 
 
@@ -115,7 +113,7 @@ def test_changed_ranking_outputs_rewrite_the_artefacts_not_the_store(work: Confi
     predictions = ranking.predictions_path(work, CUTOFF)
     path = {"predictions": predictions, "model": predictions.with_name("ranker.txt"),
             "candidates manifest": candidates_dir(work.work_dir, CUTOFF) / CANDIDATES,
-            "ranking feature table": ranking.feature_dir(work, CUTOFF) / "article.parquet"}[changed]
+            "ranking feature table": layout.features_dir(work.work_dir, CUTOFF) / "article.parquet"}[changed]
     if changed == "candidates manifest":  # read by content
         write_json({**read_json(path), "note": "rewritten"}, path)
     else:
@@ -173,12 +171,12 @@ class StubScorer:
 
 def test_a_ranker_that_reads_the_image_relevance_is_explained_with_it(work: Config, monkeypatch) -> None:
     ranking.run(work, load(work.data_dir, work.processed_dir), CUTOFF, StubScorer())  # this copy's ranker
-    scorer_file = ensemble.relevance_dir(work.work_dir, ranking.relevance_cutoff(work, CUTOFF)) / "scorer.json"
+    scorer_file = layout.relevance_dir(work.work_dir, ranking.relevance_cutoff(work, CUTOFF)) / "scorer.json"
     write_json({}, scorer_file)  # where the real scorer would be
     monkeypatch.setattr(ensemble, "load_scorer", lambda *_: StubScorer())
     prepared = hm_demo.prepare_demo(work)
     assert prepared.artefacts_rebuilt and not prepared.store_rebuilt
-    assert {RELEVANCE, ranking.RELEVANCE_RANK} <= set(hm_demo.load_ranker(work, CUTOFF).booster.feature_name())
+    assert {RELEVANCE, ranking.RELEVANCE_RANK} <= set(hm_demo.load_ranker(work, CUTOFF).model.feature_names)
     served, expected = served_and_batch(work)
     assert (served["score"] - expected["score"]).abs().max() < 1e-5
     touch(scorer_file)  # the ensemble saved again

@@ -19,7 +19,7 @@ from hm_lib.cli import main
 from hm_lib.config import Config
 from hm_lib.data import Dataset, load
 from hm_lib.features.common import EVENT_TIMESTAMP
-from hm_lib.ranker import FeatureTables
+from hm_lib.ranking import FeatureTables, LightGBMRanker, RankerSettings
 
 CUTOFF = dt.date(2020, 9, 23)  # the day after the tiny world's data
 
@@ -150,7 +150,7 @@ def test_explanations_add_up_to_the_model_score() -> None:
               "verbose": -1}
     booster = lgb.train(params, lgb.Dataset(features, y.to_numpy(), categorical_feature=["b"]), num_boost_round=15)
     assert '"decision_type": "=="' in json.dumps(booster.dump_model())  # a categorical split is exercised
-    explained = fs.explain(booster, x, top=2)
+    explained = fs.explain(LightGBMRanker(RankerSettings(), booster), x, top=2)
     np.testing.assert_allclose(explained["score"], booster.predict(features, raw_score=True), rtol=1e-5, atol=1e-5)
     assert explained["why"].list.len().to_list() == [2] * x.height
     assert {w["feature"] for why in explained["why"] for w in why} <= {"a", "b", "c"}

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from hm_lib import ranker, ranking, schema
+from hm_lib import ranking, schema
 from hm_lib.config import Config
 from hm_lib.ensemble import RELEVANCE, RelevanceScorer
 from hm_lib.evaluation import score
@@ -31,7 +31,7 @@ def random_scorer(ds, members: int = 3, k: int = 4, seed: int = 0) -> RelevanceS
 def test_the_ensemble_never_sees_a_labelled_week(tiny_world, tiny_data, tmp_path) -> None:
     cfg = tiny_world.config(work_dir=tmp_path)
     cutoff = tiny_data.end_date - dt.timedelta(days=6)
-    weeks = cfg.settings("ranker", ranker.RankerSettings).train_weeks + 1
+    weeks = cfg.settings("ranker", ranking.RankerSettings).train_weeks + 1
     first_label_day = cutoff - dt.timedelta(days=7 * weeks)  # the earliest labelled week's first day
     pairs = build_pairs(cfg, tiny_data, ranking.relevance_cutoff(cfg, cutoff)).pairs
     assert pairs.height > 0 and pairs["day"].max() < first_label_day
@@ -56,9 +56,9 @@ def test_run_compares_the_ranker_with_and_without_the_relevance(tiny_world, tiny
     cfg = tiny_world.config(work_dir=tmp_path, output_dir=tmp_path / "outputs", validate=True)
     cutoff = tiny_data.end_date - dt.timedelta(days=6)
     result = ranking.run(cfg, tiny_data, cutoff, random_scorer(tiny_data), compare=True)
-    assert RELEVANCE in result.model.feature_name_
+    assert RELEVANCE in result.model.feature_names
     (model, predictions), = result.alternatives.values()
-    assert not set(ranking.RELEVANCE_FEATURES) & set(model.feature_name_)
+    assert not set(ranking.RELEVANCE_FEATURES) & set(model.feature_names)
     for preds in (result.predictions, predictions):
         assert preds.group_by(schema.CUSTOMER).len()["len"].max() <= cfg.k
     assert ranking.read_predictions(cfg, cutoff).equals(result.predictions)
@@ -76,7 +76,7 @@ def test_training_features_read_through_feast_equal_those_computed_directly(tiny
         assert direct.height > 0 and direct.columns == feast.columns
         assert direct.equals(feast)
     with pytest.raises(ValueError, match="feature_source"):
-        ranker.RankerSettings(feature_source="redis")
+        ranking.RankerSettings(feature_source="redis")
 
 
 def test_the_ranker_beats_the_better_baseline_on_the_small_world(small_world, tmp_path) -> None:

@@ -27,8 +27,15 @@ from hm_lib.image_model.scoring import ImageRelevanceModel
 from hm_lib.image_model.settings import ImageModelSettings
 from hm_lib.image_model.stage import clone_tail
 from hm_lib.image_model.tables import ModelTables
-from hm_lib.image_model.train import (BatchProgress, EpochLog, batches, build_model, compile_model, image_table,
-                                      train_variant)
+from hm_lib.image_model.train import (
+    BatchProgress,
+    EpochLog,
+    batches,
+    build_model,
+    compile_model,
+    image_table,
+    train_variant,
+)
 
 
 def reset_optimizer(optimizer: keras.optimizers.Optimizer) -> None:

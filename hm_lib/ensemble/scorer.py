@@ -9,17 +9,22 @@ Folder: ``customers.npy`` (K, customers, k + 1), ``items.npy`` (K, articles, k +
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
+from hm_lib import layout
 from hm_lib.errors import MissingOutputError
-from hm_lib.image_model.scoring import ImageRelevanceModel
 from hm_lib.image_model.tables import article_positions
 from hm_lib.io import atomic_path, read_json, write_json
 from hm_lib.schema import ARTICLE, CUSTOMER
+
+if TYPE_CHECKING:
+    from hm_lib.image_model.scoring import ImageRelevanceModel
 
 RELEVANCE = "relevance"  # the stacked probability, the ranker's feature
 FORMAT_VERSION = 1
@@ -149,3 +154,8 @@ class RelevanceScorer:
         return cls(np.load(folder / ARTICLES_FILE), np.load(folder / CUSTOMERS_FILE, mmap_mode="r"),
                    np.load(folder / ITEMS_FILE, mmap_mode="r"), np.array(meta["global_bias"], np.float32),
                    np.array(meta["stack_weights"], np.float32), float(meta["stack_bias"]))
+
+
+def load_scorer(work_dir: Path, cutoff: dt.date) -> RelevanceScorer:
+    """The saved scorer of ``cutoff`` (FileNotFoundError naming the notebook to run when absent)."""
+    return RelevanceScorer.load(layout.relevance_dir(work_dir, cutoff))

@@ -80,11 +80,6 @@ class EnsembleResult:
         return None if not single else (self.timings["members"] + self.timings["stacker"]) / single
 
 
-def relevance_dir(work_dir: Path, cutoff: dt.date) -> Path:
-    """{work_dir}/relevance/cutoff=YYYY-MM-DD."""
-    return layout.cutoff_dir(work_dir, "relevance", cutoff)
-
-
 def _digest(*parts: Any) -> str:
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
@@ -171,7 +166,7 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     settings = settings or cfg.settings("ensemble", EnsembleSettings)
     image_settings = image_settings or cfg.settings("image", ImageModelSettings).replace(seed=cfg.seed)
     negative_settings = cfg.settings("negatives", NegativeSettings)
-    folder = relevance_dir(cfg.work_dir, cutoff)
+    folder = layout.relevance_dir(cfg.work_dir, cutoff)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     pairs = build_pairs(cfg, ds, cutoff, negative_settings)
@@ -240,7 +235,3 @@ def _stored_result(cutoff: dt.date, settings: EnsembleSettings, folder: Path, st
                           pl.DataFrame(stored["calibration"]), stored["resampling"], pl.DataFrame(stored["history"]),
                           stored["stacker"], stored["timings"], folder, reused=True)
 
-
-def load_scorer(work_dir: Path, cutoff: dt.date) -> RelevanceScorer:
-    """The saved scorer of ``cutoff`` (FileNotFoundError naming the notebook to run when absent)."""
-    return RelevanceScorer.load(relevance_dir(work_dir, cutoff))

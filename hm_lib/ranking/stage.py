@@ -1,4 +1,4 @@
-"""The ranking stage: candidates -> features -> LightGBM, for one target cut-off.
+"""The ranking stage: candidates -> features -> a ranker (LightGBM by default), for one target cut-off.
 
 For a target cut-off C (the held-out week's first day in validation, the day after the data
 for the submission) the ranker learns from the candidates of the weeks before C, labelled by
@@ -19,26 +19,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import polars as pl
 
-from hm_lib import feature_store, layout, ranker, schema
+from hm_lib import feature_store, layout, schema
 from hm_lib.candidates import CandidateSettings, Past, generate_candidates, read_candidates, write_candidates
 from hm_lib.config import Config
 from hm_lib.data import Dataset
-from hm_lib.ensemble import (
-    RELEVANCE,
-    EnsembleSettings,
-    RelevanceScorer,
-    filter_candidates,
-    load_scorer,
-    threshold_recall,
-)
+from hm_lib.ensemble.filtering import filter_candidates, threshold_recall
+from hm_lib.ensemble.scorer import RELEVANCE, RelevanceScorer, load_scorer
+from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.errors import MissingOutputError
 from hm_lib.evaluation import candidate_report, score, week_truth
 from hm_lib.io import write_parquet
 from hm_lib.pipeline import truth_for_week, validation_scores
 from hm_lib.progress import bar
+from hm_lib.ranking.base import Ranker
+from hm_lib.ranking.frames import FeatureTables, assemble, label, with_positives
+from hm_lib.ranking.registry import make_ranker, save_ranker
+from hm_lib.ranking.settings import RankerSettings
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -54,18 +52,17 @@ RELEVANCE_FEATURES = (RELEVANCE, RELEVANCE_RANK, RELEVANCE_SHARE)
 @dataclass
 class RankingRun:
     cutoff: dt.date
-    model: lgb.LGBMRanker
+    model: Ranker
     predictions: pl.DataFrame      # customer, article_id, rank, score (k per customer)
     train_rows: int
     valid_rows: int
     # other rankers fitted on the same rows for comparison (e.g. without the image score): name -> (model, predictions)
-    alternatives: dict[str, tuple[lgb.LGBMRanker, pl.DataFrame]] = field(default_factory=dict)
+    alternatives: dict[str, tuple[Ranker, pl.DataFrame]] = field(default_factory=dict)
 
 
 def relevance_cutoff(cfg: Config, cutoff: dt.date) -> dt.date:
     """The cut-off of the relevance ensemble whose score the ranker for `cutoff` uses: its earliest labelled week."""
-    weeks = cfg.settings("ranker", ranker.RankerSettings).train_weeks + 1
-    return cutoff - dt.timedelta(days=7 * weeks)
+    return cfg.settings("ranker", RankerSettings).weeks(cutoff)[-1]
 
 
 def relevance_scorer(cfg: Config, cutoff: dt.date) -> RelevanceScorer | None:
@@ -96,7 +93,7 @@ def with_relevance(candidates: pl.DataFrame, scorer: RelevanceScorer | None, min
 
 def week_buyers(cfg: Config, ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
     """The customers who buy in the week from `cutoff`: at most `max_week_buyers` of them (a seeded sample)."""
-    limit = cfg.settings("ranker", ranker.RankerSettings).max_week_buyers
+    limit = cfg.settings("ranker", RankerSettings).max_week_buyers
     buyers = week_truth(ds.transactions, cutoff, 7).select(schema.CUSTOMER).unique().sort(schema.CUSTOMER)
     if buyers.height > limit:
         buyers = buyers.sample(limit, seed=cfg.seed).sort(schema.CUSTOMER)
@@ -113,23 +110,18 @@ def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: Candidate
     """
     candidates = generate_candidates(Past.from_dataset(ds, cutoff), week_buyers(cfg, ds, cutoff), settings)
     candidates = with_relevance(candidates, scorer, cfg.settings("ensemble", EnsembleSettings).min_relevance)
-    labelled = ranker.label(candidates, ds.transactions, cutoff)
-    positive = ranker.with_positives(labelled)
+    positive = with_positives(label(candidates, ds.transactions, cutoff))
     if store is None:
-        tables = ranker.FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
+        tables = FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
     else:
         tables = feature_store.historical_tables(store, cutoff, positive[schema.CUSTOMER].unique(),
                                                  positive[schema.ARTICLE].unique())
-    return ranker.assemble(ds.transactions, ds.articles, tables, positive)
+    return assemble(ds.transactions, ds.articles, tables, positive)
 
 
-def feature_dir(cfg: Config, cutoff: dt.date) -> Path:
-    return layout.cutoff_dir(cfg.work_dir, "features", cutoff)
-
-
-def write_feature_tables(cfg: Config, tables: ranker.FeatureTables) -> dict[str, Path]:
+def write_feature_tables(cfg: Config, tables: FeatureTables) -> dict[str, Path]:
     """The article and customer tables of a cut-off as parquet (with event timestamps, for Feast)."""
-    folder = feature_dir(cfg, tables.cutoff)
+    folder = layout.features_dir(cfg.work_dir, tables.cutoff)
     return {"article": write_parquet(tables.articles, folder / "article.parquet"),
             "customer": write_parquet(tables.customers, folder / "customer.parquet")}
 
@@ -142,32 +134,32 @@ def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: Relevance
     and read back through it (hm_lib.feature_store), as a deployment would train.
     """
     cand = cfg.settings("candidates", CandidateSettings)
-    settings = cfg.settings("ranker", ranker.RankerSettings)
+    settings = cfg.settings("ranker", RankerSettings)
     store = feature_store.apply(cfg, ds, cutoff) if settings.feature_source == "feast" else None
-    weeks = [cutoff - dt.timedelta(days=7 * i) for i in range(1, settings.train_weeks + 2)]
+    weeks = settings.weeks(cutoff)
     frames = [labelled_week(cfg, ds, week, cand, scorer, store) for week in bar(weeks, desc="labelled weeks")]
     return pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
 
 
-def predict(cfg: Config, ds: Dataset, models: dict[str, lgb.LGBMRanker], cutoff: dt.date,
+def predict(cfg: Config, ds: Dataset, models: dict[str, Ranker], cutoff: dt.date,
             scorer: RelevanceScorer | None = None) -> dict[str, pl.DataFrame]:
     """Each model's k best candidates of every customer at `cutoff`, computed shard by shard (bounded memory).
 
     The features of a shard are assembled once and ranked by every model (each reads its own columns).
     """
     settings = cfg.settings("candidates", CandidateSettings)
-    step = cfg.settings("ranker", ranker.RankerSettings).rank_shard_customers
+    step = cfg.settings("ranker", RankerSettings).rank_shard_customers
     min_relevance = cfg.settings("ensemble", EnsembleSettings).min_relevance
     written = write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers)
-    tables = ranker.FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
+    tables = FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
     write_feature_tables(cfg, tables)
     candidates = read_candidates(cfg.work_dir, cutoff)
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in models}
     for lo in bar(range(0, ds.customers.height, step), desc="ranking shards"):
         shard = candidates.filter(pl.col(schema.CUSTOMER).is_between(lo, lo + step - 1)).collect()
-        features = ranker.assemble(ds.transactions, ds.articles, tables, with_relevance(shard, scorer, min_relevance))
+        features = assemble(ds.transactions, ds.articles, tables, with_relevance(shard, scorer, min_relevance))
         for name, model in models.items():
-            parts[name].append(ranker.rank(model, features, cfg.k))
+            parts[name].append(model.rank(features, cfg.k))
     log.info("ranked %d customers' candidates (%d shards)", ds.customers.height, written.shards)
     return {name: pl.concat(frames) for name, frames in parts.items()}
 
@@ -183,15 +175,15 @@ def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | Non
     With a relevance `scorer` and `compare`, a second ranker without the relevance feature is fitted on
     the same rows and ranks the same shards (the "without image score" figures).
     """
-    settings = cfg.settings("ranker", ranker.RankerSettings)
+    settings = cfg.settings("ranker", RankerSettings)
     train_frame, valid = training_frames(cfg, ds, cutoff, scorer)
-    models = {"ranker": ranker.fit(train_frame, valid, settings)}
+    models = {"ranker": make_ranker(settings).fit(train_frame, valid)}
     if scorer is not None and compare:
-        models[WITHOUT_RELEVANCE] = ranker.fit(train_frame.drop(RELEVANCE_FEATURES), valid.drop(RELEVANCE_FEATURES),
-                                               settings)
+        models[WITHOUT_RELEVANCE] = make_ranker(settings).fit(train_frame.drop(RELEVANCE_FEATURES),
+                                                              valid.drop(RELEVANCE_FEATURES))
     preds = predict(cfg, ds, models, cutoff, scorer)
     write_parquet(preds["ranker"], predictions_path(cfg, cutoff))
-    ranker.save(models["ranker"], predictions_path(cfg, cutoff).with_name("ranker.txt"))
+    save_ranker(models["ranker"], layout.ranker_dir(cfg.work_dir, cutoff))
     alternatives = {name: (models[name], preds[name]) for name in models if name != "ranker"}
     return RankingRun(cutoff, models["ranker"], preds["ranker"], train_frame.height, valid.height, alternatives)
 
@@ -216,7 +208,6 @@ def read_predictions(cfg: Config, cutoff: dt.date) -> pl.DataFrame:
     return pl.read_parquet(path)
 
 
-
 def validation_figures(cfg: Config, ds: Dataset, result: RankingRun) -> dict:
     """MAP@12 on the held-out week: baselines, each candidate source alone, the ranker, the oracle."""
     cutoff = result.cutoff
@@ -228,9 +219,7 @@ def validation_figures(cfg: Config, ds: Dataset, result: RankingRun) -> dict:
                                               "candidates_per_customer": row["candidates_per_customer"]}
     figures["ranker"] = {**score(result.predictions, rows, cutoff, cfg.holdout_days),
                          "train_rows": result.train_rows, "valid_rows": result.valid_rows,
-                         "trees": result.model.best_iteration_ or result.model.n_estimators,
-                         "image_score": RELEVANCE in result.model.feature_name_}
+                         **result.model.summary(), "image_score": RELEVANCE in result.model.feature_names}
     for name, (model, predictions) in result.alternatives.items():
-        figures[name] = {**score(predictions, rows, cutoff, cfg.holdout_days),
-                         "trees": model.best_iteration_ or model.n_estimators}
+        figures[name] = {**score(predictions, rows, cutoff, cfg.holdout_days), **model.summary()}
     return figures

@@ -1,0 +1,77 @@
+"""The ranker's rows: candidates labelled by a week's purchases and joined with every feature family.
+
+Training rows are the candidates of past weeks, labelled by that week's purchases; customers
+without any positive candidate are left out (they carry no ranking signal). Every frame is
+sorted by customer, so a customer's candidates form one consecutive group.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from hm_lib import schema
+from hm_lib.features import article_features, customer_features, pair_features
+from hm_lib.features.common import EVENT_TIMESTAMP
+
+LABEL = "label"
+KEYS = (schema.CUSTOMER, schema.ARTICLE)
+
+
+def label(candidates: pl.DataFrame, transactions: pl.DataFrame, cutoff: dt.date, days: int = 7) -> pl.DataFrame:
+    """Candidates with `label` = 1 when the customer bought the article in [cutoff, cutoff + days)."""
+    bought = (transactions.lazy().filter((pl.col("t_dat") >= cutoff) & (pl.col("t_dat") < cutoff + dt.timedelta(days=days)))
+              .select(*KEYS).unique().with_columns(pl.lit(1, dtype=pl.Int8).alias(LABEL)))
+    return (candidates.lazy().join(bought, on=list(KEYS), how="left")
+            .with_columns(pl.col(LABEL).fill_null(0)).collect())
+
+
+@dataclass(frozen=True)
+class FeatureTables:
+    """The per-entity feature tables of one cut-off (computed once, joined to every shard)."""
+
+    cutoff: dt.date
+    articles: pl.DataFrame
+    customers: pl.DataFrame
+
+    @classmethod
+    def build(cls, transactions: pl.DataFrame, customers: pl.DataFrame, articles: pl.DataFrame,
+              cutoff: dt.date) -> FeatureTables:
+        return cls(cutoff, article_features(transactions, articles, cutoff),
+                   customer_features(transactions, customers, articles, cutoff))
+
+
+def assemble(transactions: pl.DataFrame, articles: pl.DataFrame, tables: FeatureTables,
+             candidates: pl.DataFrame) -> pl.DataFrame:
+    """Candidates (with their source columns) joined with every feature family, sorted by customer."""
+    pairs = pair_features(transactions, articles, candidates.select(*KEYS), tables.cutoff)
+    return (candidates.lazy().join(pairs.lazy(), on=list(KEYS), how="left")
+            .join(tables.articles.lazy().drop(EVENT_TIMESTAMP), on=schema.ARTICLE, how="left")
+            .join(tables.customers.lazy().drop(EVENT_TIMESTAMP), on=schema.CUSTOMER, how="left")
+            .sort(schema.CUSTOMER, schema.ARTICLE).collect())
+
+
+def feature_columns(frame: pl.DataFrame) -> list[str]:
+    """The columns a ranker reads: all but the keys, the label and the event timestamp."""
+    return [c for c in frame.columns if c not in (*KEYS, LABEL, EVENT_TIMESTAMP)]
+
+
+def groups(frame: pl.DataFrame) -> np.ndarray:
+    """Group sizes of consecutive customers (the frame is sorted by customer)."""
+    return frame.group_by(schema.CUSTOMER, maintain_order=True).len()["len"].to_numpy()
+
+
+def with_positives(frame: pl.DataFrame) -> pl.DataFrame:
+    """Only the customers that have at least one positive candidate."""
+    keep = frame.group_by(schema.CUSTOMER).agg(pl.col(LABEL).max()).filter(pl.col(LABEL) > 0)
+    return frame.join(keep.select(schema.CUSTOMER), on=schema.CUSTOMER, how="semi").sort(*KEYS)
+
+
+def top_k(frame: pl.DataFrame, scores: np.ndarray, k: int = schema.K) -> pl.DataFrame:
+    """The k best-scored rows of each customer (ties: smaller article id) as a long predictions frame."""
+    return (frame.select(*KEYS).with_columns(pl.Series(schema.SCORE, scores, dtype=pl.Float32))
+            .sort([schema.CUSTOMER, schema.SCORE, schema.ARTICLE], descending=[False, True, False])
+            .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over(schema.CUSTOMER).alias(schema.RANK))
+            .filter(pl.col(schema.RANK) <= k))

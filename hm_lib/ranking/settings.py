@@ -1,0 +1,54 @@
+"""The knobs of the ranking stage, with defaults per data scale, and the weeks it learns from."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from hm_lib.config import check_scale, check_settings
+
+FEATURE_SOURCES = ("direct", "feast")
+WEEK = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class RankerSettings:
+    """``model``: the ranker implementation (a name of :data:`hm_lib.ranking.registry.RANKERS`); the
+    LightGBM knobs below are read by the "lightgbm" one."""
+
+    model: str = "lightgbm"
+    train_weeks: int = 8             # labelled weeks to train on, before the early-stopping week (8 vs 4: docs/benchmarks.md)
+    n_estimators: int = 400
+    learning_rate: float = 0.05
+    num_leaves: int = 63
+    min_child_samples: int = 50
+    subsample: float = 0.8
+    colsample_bytree: float = 0.8
+    early_stopping_rounds: int = 30
+    seed: int = 42
+    rank_shard_customers: int = 50_000   # customers whose candidates are featurised and scored at once
+    max_week_buyers: int = 40_000        # buyers sampled per training week (bounds memory at full scale)
+    feature_source: str = "direct"       # "feast": training weeks' article and customer features via Feast
+
+    def __post_init__(self) -> None:
+        check_settings("RankerSettings", {
+            f"feature_source must be one of {FEATURE_SOURCES}, not {self.feature_source!r}":
+                self.feature_source in FEATURE_SOURCES,
+            "train_weeks must be at least 1": self.train_weeks >= 1,
+        })
+
+    @classmethod
+    def for_scale(cls, scale: str = "default", **overrides: object) -> RankerSettings:
+        """Defaults for a data scale, then ``overrides``."""
+        return dataclasses.replace(cls(), **{**SCALE_DEFAULTS.get(check_scale(scale), {}), **overrides})
+
+    def weeks(self, cutoff: dt.date) -> list[dt.date]:
+        """The cut-offs of the labelled weeks the ranker for ``cutoff`` learns from, latest first: the
+        early-stopping week [cutoff - 7, cutoff), then the ``train_weeks`` training weeks before it."""
+        return [cutoff - WEEK * i for i in range(1, self.train_weeks + 2)]
+
+
+SCALE_DEFAULTS: dict[str, dict[str, object]] = {
+    "tiny": {"train_weeks": 2, "n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
+    "small": {"train_weeks": 4, "n_estimators": 200, "num_leaves": 31, "min_child_samples": 20},
+}
