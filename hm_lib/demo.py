@@ -257,7 +257,7 @@ def ranker_rows(ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, keys: pl
     """(customer, article_id) ``keys``, sorted, with the ranker's features that belong to neither entity
     (candidate sources; the image relevance ones when it reads them, over all the customer's
     candidates as for its predictions; customer x article): what :func:`hm_lib.feature_store.serve` scores."""
-    from hm_lib.features import pair_features
+    from hm_lib.features import pair_families
 
     keys = keys.select(CUSTOMER, ARTICLE).sort(CUSTOMER, ARTICLE)
     if ranker.scorer is None:
@@ -268,9 +268,10 @@ def ranker_rows(ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, keys: pl
         theirs = candidates.join(keys.lazy().select(CUSTOMER).unique(), on=CUSTOMER, how="semi").collect()
         sources = with_relevance(theirs, ranker.scorer, ranker.min_relevance).join(keys, on=[CUSTOMER, ARTICLE],
                                                                                    how="semi")
-    return (keys.join(sources, on=[CUSTOMER, ARTICLE], how="left", maintain_order="left")
-            .join(pair_features(ds.transactions, ds.articles, keys, cutoff), on=[CUSTOMER, ARTICLE], how="left",
-                  maintain_order="left"))
+    rows = keys.join(sources, on=[CUSTOMER, ARTICLE], how="left", maintain_order="left")
+    for family in pair_families():
+        rows = rows.join(family.build(ds, cutoff, keys), on=list(family.keys), how="left", maintain_order="left")
+    return rows
 
 
 def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame,
@@ -287,11 +288,15 @@ def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.L
             .join(predictions.select(CUSTOMER, ARTICLE, SCORE), on=[CUSTOMER, ARTICLE], how="left")
             .with_columns(pl.col(SCORE).is_null().alias("filled")))
     rows = ranker_rows(ds, cutoff, candidates, recs.filter(~pl.col("filled")), ranker)
-    articles, customers = (pl.read_parquet(fs.offline_path(cfg.work_dir, entity, cutoff)).drop(EVENT_TIMESTAMP)
-                           for entity in ("article", "customer"))
-    why = pl.concat(fs.explain(ranker.model, rows.slice(start, EXPLAIN_ROWS)
-                               .join(articles, on=ARTICLE, how="left", maintain_order="left")
-                               .join(customers, on=CUSTOMER, how="left", maintain_order="left"), REASONS)
+    tables = {entity: pl.read_parquet(fs.offline_path(cfg.work_dir, entity, cutoff)).drop(EVENT_TIMESTAMP)
+              for entity in fs.KEYS}
+
+    def with_entities(part: pl.DataFrame) -> pl.DataFrame:
+        for entity, key in fs.KEYS.items():
+            part = part.join(tables[entity], on=key, how="left", maintain_order="left")
+        return part
+
+    why = pl.concat(fs.explain(ranker.model, with_entities(rows.slice(start, EXPLAIN_ROWS)), REASONS)
                     for start in range(0, rows.height, EXPLAIN_ROWS))
     ranks = [c for c in rows.columns if c.endswith(f"_{RANK}")]
     return (recs.join(rows.select(CUSTOMER, ARTICLE, *ranks), on=[CUSTOMER, ARTICLE], how="left")

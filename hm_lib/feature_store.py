@@ -19,10 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 
 from hm_lib.config import Config
 from hm_lib.errors import MissingOutputError
+from hm_lib.features import entity_families
 from hm_lib.features.common import EVENT_TIMESTAMP, lightgbm_input
 from hm_lib.io import atomic_path
 from hm_lib.schema import ARTICLE, CUSTOMER, SCORE
@@ -47,7 +49,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO_DIR = ROOT / "feature_repo"
-KEYS = {"customer": CUSTOMER, "article": ARTICLE}  # entity -> join key
+KEYS = {f.name: f.key for f in entity_families()}  # entity -> join key: one per entity feature family
 SERVICE = "ranker"
 TABLE_TTL = dt.timedelta(days=7)  # a cut-off's tables describe the week that follows it
 WHY = pl.List(pl.Struct({"feature": pl.String, "contribution": pl.Float64, "value": pl.Float64}))  # explanations
@@ -76,14 +78,24 @@ def timestamp(cutoff: dt.date) -> dt.datetime:
     return dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC)
 
 
-class Definitions(NamedTuple):
-    customer: Entity
-    article: Entity
-    customer_source: FileSource
-    article_source: FileSource
-    customer_features: FeatureView
-    article_features: FeatureView
-    ranker: FeatureService
+@dataclass(frozen=True)
+class Definitions:
+    """The Feast objects: per entity feature family an Entity, a FileSource and a FeatureView; the ranker's
+    FeatureService over every view."""
+
+    entities: dict[str, Entity]
+    sources: dict[str, FileSource]
+    views: dict[str, FeatureView]
+    service: FeatureService
+
+    def objects(self) -> dict[str, Any]:
+        """Every object by the name ``feature_repo/definitions.py`` gives it (``customer``,
+        ``customer_source``, ``customer_features``, ..., ``ranker``)."""
+        return {**self.entities, **{f"{e}_source": s for e, s in self.sources.items()},
+                **{view_name(e): v for e, v in self.views.items()}, SERVICE: self.service}
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.objects().values())
 
 
 def definitions(offline: str | Path) -> Definitions:
@@ -91,18 +103,18 @@ def definitions(offline: str | Path) -> Definitions:
     from feast import Entity, FeatureService, FeatureView, FileSource, ValueType
 
     entities, sources, views = {}, {}, {}
-    for entity, key in KEYS.items():
+    for family in entity_families():
+        entity, key = family.name, family.key
         entities[entity] = Entity(name=entity, join_keys=[key], value_type=ValueType.INT32,
                                   description=f"{key}: the Int32 {entity} index of the processed tables")
         sources[entity] = FileSource(name=f"{entity}_tables", path=str(Path(offline) / entity),
                                      timestamp_field=EVENT_TIMESTAMP)
         views[entity] = FeatureView(name=view_name(entity), entities=[entities[entity]], source=sources[entity],
-                                    ttl=TABLE_TTL,
-                                    description=f"hm_lib.features {entity} features, one table per cut-off")
-    ranker = FeatureService(name=SERVICE, features=list(views.values()),
-                            description="the customer and article features of the LightGBM ranker")
-    return Definitions(entities["customer"], entities["article"], sources["customer"], sources["article"],
-                       views["customer"], views["article"], ranker)
+                                    ttl=TABLE_TTL, description=f"hm_lib.features {entity} features ({family.description}), "
+                                    "one table per cut-off")
+    service = FeatureService(name=SERVICE, features=list(views.values()),
+                             description="the entity features of the ranker (hm_lib.features.FAMILIES)")
+    return Definitions(entities, sources, views, service)
 
 
 def repo_config(work_dir: str | Path) -> RepoConfig:
@@ -138,7 +150,7 @@ def _feast_type(t: pa.DataType) -> pa.DataType:
 def publish(work_dir: str | Path, tables: FeatureTables) -> dict[str, Path]:
     """Write a cut-off's tables into the offline store, one file per entity (atomically)."""
     written = {}
-    for entity, frame in (("customer", tables.customers), ("article", tables.articles)):
+    for entity, frame in tables.tables.items():
         table = frame.to_arrow()
         path = offline_path(work_dir, entity, tables.cutoff)
         with atomic_path(path) as tmp:
@@ -162,7 +174,7 @@ def apply(cfg: Config, ds: Dataset, cutoff: dt.date) -> FeatureStore:
 
     days = cutoffs(cfg, cutoff)
     for day in days:
-        publish(cfg.work_dir, FeatureTables.build(ds.transactions, ds.customers, ds.articles, day))
+        publish(cfg.work_dir, FeatureTables.build(ds, day))
     keep = {f"{day}.parquet" for day in days}
     for stale in offline_dir(cfg.work_dir).glob("*/*.parquet"):
         if stale.name not in keep:
@@ -227,20 +239,21 @@ def historical_features(store: FeatureStore, entity: str, entity_df: pl.DataFram
     return _typed(found.select(*entity_df.columns, *features), types)
 
 
-def historical_tables(store: FeatureStore, cutoff: dt.date, customers: pl.Series,
-                      articles: pl.Series) -> FeatureTables:
-    """The feature tables of ``cutoff`` read back through Feast: what the ranker trains on.
-
-    A drop-in for ``FeatureTables.build`` (same columns, types and rows) for the keys given.
+def historical_tables(store: FeatureStore, cutoff: dt.date,
+                      rows: pl.DataFrame | Mapping[str, pl.Series]) -> FeatureTables:
+    """The feature tables of ``cutoff`` read back through Feast, for the entities of ``rows`` (a frame, or series
+    by key column, holding every entity's key): what the ranker trains on. A drop-in for ``FeatureTables.build`` (same columns, types and
+    rows) for those keys.
     """
     from hm_lib.ranking.frames import FeatureTables
 
-    def table(entity: str, keys: pl.Series) -> pl.DataFrame:
-        df = keys.cast(pl.Int32).alias(KEYS[entity]).sort().to_frame().with_columns(
+    def table(entity: str) -> pl.DataFrame:
+        keys = rows[KEYS[entity]].unique()
+        df = keys.cast(pl.Int32).sort().to_frame().with_columns(
             pl.lit(timestamp(cutoff)).dt.cast_time_unit("us").alias(EVENT_TIMESTAMP))
         return historical_features(store, entity, df).select(list(table_schema(store, entity)))
 
-    return FeatureTables(cutoff, table("article", articles), table("customer", customers))
+    return FeatureTables(cutoff, {entity: table(entity) for entity in KEYS})
 
 
 def online_table(store: FeatureStore, entity: str, keys: Sequence[int] | pl.Series) -> pl.DataFrame:
@@ -265,10 +278,9 @@ def serve(store: FeatureStore, ranker: Ranker, rows: pl.DataFrame, top: int = 3)
     if rows.is_empty():
         return rows.select(CUSTOMER, ARTICLE).with_columns(pl.lit(None, pl.Float32).alias(SCORE),
                                                            pl.lit(None, WHY).alias("why"))
-    articles = online_table(store, "article", rows[ARTICLE].unique())
-    customers = online_table(store, "customer", rows[CUSTOMER].unique())
-    frame = (rows.join(articles, on=ARTICLE, how="left", maintain_order="left")
-             .join(customers, on=CUSTOMER, how="left", maintain_order="left"))
+    frame = rows
+    for entity, key in KEYS.items():
+        frame = frame.join(online_table(store, entity, rows[key].unique()), on=key, how="left", maintain_order="left")
     return explain(ranker, frame, top)
 
 

@@ -36,7 +36,7 @@ def served(tiny_world, tmp_path_factory: pytest.TempPathFactory) -> tuple[Config
 
 
 def direct(ds: Dataset, cutoff: dt.date) -> FeatureTables:
-    return FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
+    return FeatureTables.build(ds, cutoff)
 
 
 def test_apply_publishes_the_cutoff_and_its_training_weeks(served) -> None:
@@ -52,10 +52,11 @@ def test_historical_retrieval_equals_the_tables_computed_directly(served) -> Non
     cfg, ds = served
     store = fs.open_store(cfg.work_dir)
     for day in fs.cutoffs(cfg, CUTOFF):
-        through_feast = fs.historical_tables(store, day, ds.customers["customer"], ds.articles["article_id"])
-        expected = direct(ds, day)
-        assert_frame_equal(through_feast.customers, expected.customers)
-        assert_frame_equal(through_feast.articles, expected.articles)
+        keys = {"customer": ds.customers["customer"], "article_id": ds.articles["article_id"]}
+        through_feast, expected = fs.historical_tables(store, day, keys), direct(ds, day)
+        assert list(through_feast.tables) == list(expected.tables) == list(fs.KEYS)
+        for entity, table in expected.tables.items():
+            assert_frame_equal(through_feast.tables[entity], table)
 
 
 def test_point_in_time_join_takes_the_latest_cutoff_not_after_each_row(served) -> None:
@@ -67,20 +68,20 @@ def test_point_in_time_join_takes_the_latest_cutoff_not_after_each_row(served) -
     rows = pl.DataFrame({"customer": customers, EVENT_TIMESTAMP: at}).with_columns(
         pl.col(EVENT_TIMESTAMP).dt.cast_time_unit("us"))
     got = fs.historical_features(store, "customer", rows).drop(EVENT_TIMESTAMP)
-    expected = pl.concat([direct(ds, day).customers.filter(pl.col("customer") == c)
+    expected = pl.concat([direct(ds, day).tables["customer"].filter(pl.col("customer") == c)
                           for c, day in zip(customers, [week_ago, two_weeks_ago] * 2)]).drop(EVENT_TIMESTAMP)
     assert_frame_equal(got, expected)
-    assert not got.equals(direct(ds, CUTOFF).customers.head(4).drop(EVENT_TIMESTAMP))  # the future is not read
+    assert not got.equals(direct(ds, CUTOFF).tables["customer"].head(4).drop(EVENT_TIMESTAMP))  # the future is not read
 
 
 def test_online_store_serves_the_materialised_cutoff(served) -> None:
     cfg, ds = served
     store = fs.open_store(cfg.work_dir)
     expected = direct(ds, CUTOFF)
-    customers = fs.online_table(store, "customer", expected.customers["customer"])
-    assert_frame_equal(customers, expected.customers.drop(EVENT_TIMESTAMP))
-    articles = fs.online_table(store, "article", expected.articles["article_id"])
-    assert_frame_equal(articles, expected.articles.drop(EVENT_TIMESTAMP))
+    customers = fs.online_table(store, "customer", expected.tables["customer"]["customer"])
+    assert_frame_equal(customers, expected.tables["customer"].drop(EVENT_TIMESTAMP))
+    articles = fs.online_table(store, "article", expected.tables["article"]["article_id"])
+    assert_frame_equal(articles, expected.tables["article"].drop(EVENT_TIMESTAMP))
 
 
 def test_a_customer_missing_from_the_store_gets_nulls(served) -> None:
@@ -96,9 +97,10 @@ def test_list_valued_features_round_trip(served, tmp_path: Path) -> None:
     cfg, ds = served
     cfg = dataclasses.replace(cfg, work_dir=tmp_path)
     tables = direct(ds, CUTOFF)
-    recent = pl.Series("c_recent", [[1, 2], [], None] + [[7]] * (tables.customers.height - 3),
-                       dtype=pl.List(pl.Int32))
-    tables = dataclasses.replace(tables, customers=tables.customers.insert_column(1, recent))
+    customers = tables.tables["customer"]
+    recent = pl.Series("c_recent", [[1, 2], [], None] + [[7]] * (customers.height - 3), dtype=pl.List(pl.Int32))
+    customers = customers.insert_column(1, recent)
+    tables = dataclasses.replace(tables, tables={**tables.tables, "customer": customers})
     fs.publish(tmp_path, tables)
     from feast import FeatureStore
 
@@ -106,9 +108,9 @@ def test_list_valued_features_round_trip(served, tmp_path: Path) -> None:
     store.apply(list(fs.definitions(fs.offline_dir(tmp_path))))
     fs.materialize(cfg, CUTOFF)
     keys = ds.customers["customer"]
-    through_feast = fs.historical_tables(store, CUTOFF, keys, ds.articles["article_id"])
-    assert_frame_equal(through_feast.customers, tables.customers)
-    assert_frame_equal(fs.online_table(store, "customer", keys), tables.customers.drop(EVENT_TIMESTAMP))
+    through_feast = fs.historical_tables(store, CUTOFF, {"customer": keys, "article_id": ds.articles["article_id"]})
+    assert_frame_equal(through_feast.tables["customer"], customers)
+    assert_frame_equal(fs.online_table(store, "customer", keys), customers.drop(EVENT_TIMESTAMP))
 
 
 def test_feast_cli_applies_feature_repo_from_any_working_directory(served, tmp_path: Path) -> None:

@@ -1,12 +1,13 @@
 """Feature families: one row per key, nothing read on or after the cut-off, hand-checked values."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
 import pytest
 
-from hm_lib.features import article_features, customer_features, pair_features
+from hm_lib.features import FAMILIES, article_features, customer_features, pair_features
 from hm_lib.features.common import EVENT_TIMESTAMP
 
 
@@ -27,9 +28,9 @@ def _future_noise(ds, cutoff: dt.date) -> pl.DataFrame:
 
 def test_one_row_per_key_with_timestamp(setup) -> None:
     ds, cutoff, pairs = setup
-    a = article_features(ds.transactions, ds.articles, cutoff)
-    c = customer_features(ds.transactions, ds.customers, ds.articles, cutoff)
-    p = pair_features(ds.transactions, ds.articles, pairs, cutoff)
+    a = article_features(ds, cutoff)
+    c = customer_features(ds, cutoff)
+    p = pair_features(ds, cutoff, pairs)
     assert a.height == ds.articles.height and a["article_id"].is_unique().all()
     assert c.height == ds.customers.height and c["customer"].is_unique().all()
     assert p.height == pairs.height
@@ -38,12 +39,11 @@ def test_one_row_per_key_with_timestamp(setup) -> None:
 
 def test_nothing_on_or_after_the_cutoff_is_read(setup) -> None:
     ds, cutoff, pairs = setup
-    noisy = _future_noise(ds, cutoff)
-    assert article_features(noisy, ds.articles, cutoff).equals(article_features(ds.transactions, ds.articles, cutoff))
-    assert customer_features(noisy, ds.customers, ds.articles, cutoff).equals(
-        customer_features(ds.transactions, ds.customers, ds.articles, cutoff))
-    assert pair_features(noisy, ds.articles, pairs, cutoff).sort("customer", "article_id").equals(
-        pair_features(ds.transactions, ds.articles, pairs, cutoff).sort("customer", "article_id"))
+    noisy = dataclasses.replace(ds, transactions=_future_noise(ds, cutoff))
+    for family in FAMILIES.values():
+        keys = pairs if not family.entity else None
+        assert family.build(noisy, cutoff, keys).sort(*family.keys).equals(
+            family.build(ds, cutoff, keys).sort(*family.keys)), family.name
 
 
 def test_values_against_a_hand_computed_customer(setup) -> None:
@@ -52,13 +52,25 @@ def test_values_against_a_hand_computed_customer(setup) -> None:
     cust = past["customer"].mode()[0]
     mine = past.filter(pl.col("customer") == cust)
     art = mine["article_id"].mode()[0]
-    row = pair_features(ds.transactions, ds.articles, pl.DataFrame({"customer": [cust], "article_id": [art]},
-                                                                     schema={"customer": pl.Int32, "article_id": pl.Int32}), cutoff)
+    row = pair_features(ds, cutoff, pl.DataFrame({"customer": [cust], "article_id": [art]},
+                                                 schema={"customer": pl.Int32, "article_id": pl.Int32}))
     assert row["x_article_count"][0] == mine.filter(pl.col("article_id") == art).height
     last = mine.filter(pl.col("article_id") == art)["t_dat"].max()
     assert row["x_article_days"][0] == (cutoff - last).days
-    c = customer_features(ds.transactions, ds.customers, ds.articles, cutoff).filter(pl.col("customer") == cust)
+    c = customer_features(ds, cutoff).filter(pl.col("customer") == cust)
     assert c["c_rows_all"][0] == mine.height
     assert c["c_days_since_last"][0] == (cutoff - mine["t_dat"].max()).days
-    a = article_features(ds.transactions, ds.articles, cutoff).filter(pl.col("article_id") == art)
+    a = article_features(ds, cutoff).filter(pl.col("article_id") == art)
     assert a["a_sales_7d"][0] == past.filter((pl.col("article_id") == art) & (pl.col("t_dat") >= cutoff - dt.timedelta(days=7))).height
+
+
+def test_every_family_keeps_one_signature_and_entity_keys_restrict_rows(setup) -> None:
+    ds, cutoff, pairs = setup
+    for family in FAMILIES.values():
+        table = family.build(ds, cutoff, pairs)
+        assert set(family.keys) <= set(table.columns)
+        assert table.select(family.keys).is_duplicated().sum() == 0
+        expected = pairs.select(family.keys).unique().height
+        assert table.height == expected, family.name  # an entity family given keys: only their rows
+    with pytest.raises(ValueError, match="pass keys"):
+        FAMILIES["pair"].build(ds, cutoff, None)

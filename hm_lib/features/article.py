@@ -5,15 +5,17 @@ import datetime as dt
 
 import polars as pl
 
-from hm_lib.features.common import days_before, history, with_timestamp
+from hm_lib.features.common import Tables, days_before, history, restrict, with_timestamp
 
 # Integer-coded attributes given to LightGBM as categoricals.
 ARTICLE_CATEGORICALS = ("product_type_no", "graphical_appearance_no", "colour_group_code", "perceived_colour_master_id",
                         "department_no", "index_group_no", "section_no", "garment_group_no")
 
 
-def article_features(tx: pl.DataFrame, articles: pl.DataFrame, cutoff: dt.date) -> pl.DataFrame:
-    """One row per article of the catalogue (sorted by id), as known on the day before `cutoff`."""
+def article_features(data: Tables, cutoff: dt.date, keys: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per article of the catalogue (of ``keys`` when given; sorted by id), as known on the day before
+    `cutoff`."""
+    tx, articles = data.transactions, data.articles
     past = history(tx, cutoff)
     d = days_before(cutoff)
     sales = past.group_by("article_id").agg(
@@ -43,4 +45,4 @@ def article_features(tx: pl.DataFrame, articles: pl.DataFrame, cutoff: dt.date) 
                          pl.col("a_price_28d", "a_price_mean", "a_price_range", "a_online_share").cast(pl.Float32),
                          pl.col("a_days_since_last_sale", "a_days_since_first_sale").cast(pl.Int32))
            .sort("article_id").collect())
-    return with_timestamp(out, cutoff)
+    return with_timestamp(restrict(out, keys, "article_id"), cutoff)

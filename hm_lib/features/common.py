@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
@@ -10,6 +10,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EVENT_TIMESTAMP = "event_timestamp"
+
+
+class Tables(Protocol):
+    """What a feature family reads (a :class:`hm_lib.data.Dataset` is one)."""
+
+    transactions: pl.DataFrame
+    customers: pl.DataFrame
+    articles: pl.DataFrame
+
+
+def restrict(table: pl.DataFrame, keys: pl.DataFrame | None, on: str) -> pl.DataFrame:
+    """An entity table's rows whose ``on`` is among ``keys``' (all of them when ``keys`` is None)."""
+    return table if keys is None else table.join(keys.select(pl.col(on).cast(table[on].dtype)).unique(), on=on,
+                                                 how="semi")
 
 
 def history(tx: pl.DataFrame | pl.LazyFrame, cutoff: dt.date, days: int | None = None) -> pl.LazyFrame:

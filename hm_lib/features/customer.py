@@ -5,13 +5,15 @@ import datetime as dt
 
 import polars as pl
 
-from hm_lib.features.common import days_before, history, with_timestamp
+from hm_lib.features.common import Tables, days_before, history, restrict, with_timestamp
 
 INDEX_GROUPS = {1: "ladies", 2: "divided", 3: "men", 4: "kids", 26: "sport"}
 
 
-def customer_features(tx: pl.DataFrame, customers: pl.DataFrame, articles: pl.DataFrame, cutoff: dt.date) -> pl.DataFrame:
-    """One row per customer of the customers table (sorted), as known on the day before `cutoff`."""
+def customer_features(data: Tables, cutoff: dt.date, keys: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per customer of the customers table (of ``keys`` when given; sorted), as known on the day
+    before `cutoff`."""
+    tx, customers, articles = data.transactions, data.customers, data.articles
     d = days_before(cutoff)
     past = history(tx, cutoff).join(articles.lazy().select("article_id", "index_group_no"), on="article_id", how="left")
     activity = past.group_by("customer").agg(
@@ -34,4 +36,4 @@ def customer_features(tx: pl.DataFrame, customers: pl.DataFrame, articles: pl.Da
                          pl.col("c_days_since_last", "c_days_since_first").cast(pl.Int32),
                          pl.col("^c_share_.*$", "c_price_mean", "c_price_std", "c_online_share", "c_age").cast(pl.Float32))
            .sort("customer").collect())
-    return with_timestamp(out, cutoff)
+    return with_timestamp(restrict(out, keys, "customer"), cutoff)

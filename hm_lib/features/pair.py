@@ -5,19 +5,22 @@ import datetime as dt
 
 import polars as pl
 
-from hm_lib.features.common import days_before, history
+from hm_lib.features.common import Tables, days_before, history
 
 
-def pair_features(tx: pl.DataFrame, articles: pl.DataFrame, pairs: pl.DataFrame, cutoff: dt.date) -> pl.DataFrame:
-    """Features of each (customer, article_id) of `pairs` (sorted by both), from the rows before `cutoff`.
+def pair_features(data: Tables, cutoff: dt.date, keys: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Features of each (customer, article_id) of ``keys`` (sorted by both), from the rows before `cutoff`.
 
     Times bought and days since, for the article, its product code and its product type; the
     type's share of the customer's purchases; the article's recent price against the customer's.
     """
+    if keys is None:
+        raise ValueError("customer x article features describe given (customer, article_id) rows: pass keys")
+    tx, pairs = data.transactions, keys
     d = days_before(cutoff)
-    keys = articles.lazy().select("article_id", "product_code", "product_type_no")
+    codes = data.articles.lazy().select("article_id", "product_code", "product_type_no")
     mine = (history(tx, cutoff).join(pairs.lazy().select("customer").unique(), on="customer", how="semi")
-            .join(keys, on="article_id", how="left").with_columns(d.alias("_d")))
+            .join(codes, on="article_id", how="left").with_columns(d.alias("_d")))
     totals = mine.group_by("customer").agg(pl.len().alias("_n"), pl.col("price").mean().alias("_cprice"))
     by_article = mine.group_by("customer", "article_id").agg(pl.len().alias("x_article_count"),
                                                              pl.col("_d").min().alias("x_article_days"))
@@ -26,7 +29,7 @@ def pair_features(tx: pl.DataFrame, articles: pl.DataFrame, pairs: pl.DataFrame,
     by_type = mine.group_by("customer", "product_type_no").agg(pl.len().alias("_type_n"),
                                                                pl.col("_d").min().alias("x_type_days"))
     price = (history(tx, cutoff, days=28).group_by("article_id").agg(pl.col("price").mean().alias("_aprice")))
-    out = (pairs.lazy().select("customer", "article_id").join(keys, on="article_id", how="left")
+    out = (pairs.lazy().select("customer", "article_id").join(codes, on="article_id", how="left")
            .join(by_article, on=["customer", "article_id"], how="left")
            .join(by_code, on=["customer", "product_code"], how="left")
            .join(by_type, on=["customer", "product_type_no"], how="left")

@@ -13,8 +13,8 @@ import numpy as np
 import polars as pl
 
 from hm_lib import schema
-from hm_lib.features import article_features, customer_features, pair_features
-from hm_lib.features.common import EVENT_TIMESTAMP
+from hm_lib.features import entity_families, pair_families
+from hm_lib.features.common import EVENT_TIMESTAMP, Tables
 
 LABEL = "label"
 KEYS = (schema.CUSTOMER, schema.ARTICLE)
@@ -30,27 +30,26 @@ def label(candidates: pl.DataFrame, transactions: pl.DataFrame, cutoff: dt.date,
 
 @dataclass(frozen=True)
 class FeatureTables:
-    """The per-entity feature tables of one cut-off (computed once, joined to every shard)."""
+    """The entity families' tables of one cut-off (family name -> table), computed once, joined to every shard."""
 
     cutoff: dt.date
-    articles: pl.DataFrame
-    customers: pl.DataFrame
+    tables: dict[str, pl.DataFrame]
 
     @classmethod
-    def build(cls, transactions: pl.DataFrame, customers: pl.DataFrame, articles: pl.DataFrame,
-              cutoff: dt.date) -> FeatureTables:
-        return cls(cutoff, article_features(transactions, articles, cutoff),
-                   customer_features(transactions, customers, articles, cutoff))
+    def build(cls, data: Tables, cutoff: dt.date) -> FeatureTables:
+        return cls(cutoff, {f.name: f.build(data, cutoff, None) for f in entity_families()})
 
 
-def assemble(transactions: pl.DataFrame, articles: pl.DataFrame, tables: FeatureTables,
-             candidates: pl.DataFrame) -> pl.DataFrame:
-    """Candidates (with their source columns) joined with every feature family, sorted by customer."""
-    pairs = pair_features(transactions, articles, candidates.select(*KEYS), tables.cutoff)
-    return (candidates.lazy().join(pairs.lazy(), on=list(KEYS), how="left")
-            .join(tables.articles.lazy().drop(EVENT_TIMESTAMP), on=schema.ARTICLE, how="left")
-            .join(tables.customers.lazy().drop(EVENT_TIMESTAMP), on=schema.CUSTOMER, how="left")
-            .sort(schema.CUSTOMER, schema.ARTICLE).collect())
+def assemble(data: Tables, tables: FeatureTables, candidates: pl.DataFrame) -> pl.DataFrame:
+    """Candidates (with their source columns) joined with every feature family, sorted by customer: the pair
+    families' features first, then the entity families' (in :data:`~hm_lib.features.FAMILIES` order)."""
+    keys = candidates.select(*KEYS)
+    frame = candidates.lazy()
+    for family in pair_families():
+        frame = frame.join(family.build(data, tables.cutoff, keys).lazy(), on=list(family.keys), how="left")
+    for family in entity_families():
+        frame = frame.join(tables.tables[family.name].lazy().drop(EVENT_TIMESTAMP), on=family.key, how="left")
+    return frame.sort(schema.CUSTOMER, schema.ARTICLE).collect()
 
 
 def feature_columns(frame: pl.DataFrame) -> list[str]:

@@ -112,18 +112,16 @@ def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: Candidate
     candidates = with_relevance(candidates, scorer, cfg.settings("ensemble", EnsembleSettings).min_relevance)
     positive = with_positives(label(candidates, ds.transactions, cutoff))
     if store is None:
-        tables = FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
+        tables = FeatureTables.build(ds, cutoff)
     else:
-        tables = feature_store.historical_tables(store, cutoff, positive[schema.CUSTOMER].unique(),
-                                                 positive[schema.ARTICLE].unique())
-    return assemble(ds.transactions, ds.articles, tables, positive)
+        tables = feature_store.historical_tables(store, cutoff, positive)
+    return assemble(ds, tables, positive)
 
 
 def write_feature_tables(cfg: Config, tables: FeatureTables) -> dict[str, Path]:
     """The article and customer tables of a cut-off as parquet (with event timestamps, for Feast)."""
     folder = layout.features_dir(cfg.work_dir, tables.cutoff)
-    return {"article": write_parquet(tables.articles, folder / "article.parquet"),
-            "customer": write_parquet(tables.customers, folder / "customer.parquet")}
+    return {name: write_parquet(table, folder / f"{name}.parquet") for name, table in tables.tables.items()}
 
 
 def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None
@@ -151,13 +149,13 @@ def predict(cfg: Config, ds: Dataset, models: dict[str, Ranker], cutoff: dt.date
     step = cfg.settings("ranker", RankerSettings).rank_shard_customers
     min_relevance = cfg.settings("ensemble", EnsembleSettings).min_relevance
     written = write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers)
-    tables = FeatureTables.build(ds.transactions, ds.customers, ds.articles, cutoff)
+    tables = FeatureTables.build(ds, cutoff)
     write_feature_tables(cfg, tables)
     candidates = read_candidates(cfg.work_dir, cutoff)
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in models}
     for lo in bar(range(0, ds.customers.height, step), desc="ranking shards"):
         shard = candidates.filter(pl.col(schema.CUSTOMER).is_between(lo, lo + step - 1)).collect()
-        features = assemble(ds.transactions, ds.articles, tables, with_relevance(shard, scorer, min_relevance))
+        features = assemble(ds, tables, with_relevance(shard, scorer, min_relevance))
         for name, model in models.items():
             parts[name].append(model.rank(features, cfg.k))
     log.info("ranked %d customers' candidates (%d shards)", ds.customers.height, written.shards)
