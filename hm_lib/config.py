@@ -1,7 +1,7 @@
 """One typed configuration for the whole chain, with defaults per data scale.
 
 Notebook parameters and command-line options override it through :meth:`Config.replace`,
-which also converts strings (paths, dates) to their types. Each stage has its own typed
+which also parses strings (paths, dates) by the fields' types. Each stage has its own typed
 settings class with per-scale defaults (e.g. ``NegativeSettings.for_scale``);
 :meth:`Config.settings` builds it for the configured scale, applying overrides named
 ``<section>__<field>`` (``hm run --set negatives__ratio=5``, or a notebook's ``overrides``).
@@ -54,21 +54,35 @@ def check_settings(name: str, checks: dict[str, bool], detail: str = "") -> None
         raise SettingError(f"{name}: {'; '.join(failed)}{detail}")
 
 
-def settings_class(section: str) -> type:
-    """The settings class of a stage section (imported on demand), or a SettingError naming the sections."""
+def check_section(section: str) -> str:
+    """`section` itself, or a SettingError naming the sections."""
     if section not in SECTIONS:
         raise SettingError(f"unknown settings section {section!r}; the sections are {', '.join(SECTIONS)}")
-    module, name = SECTIONS[section].split(":")
+    return section
+
+
+def settings_class(section: str) -> type:
+    """The settings class of a stage section (imported on demand), or a SettingError naming the sections."""
+    module, name = SECTIONS[check_section(section)].split(":")
     return getattr(importlib.import_module(module), name)
 
 
+def split_override(key: str) -> tuple[str, str]:
+    """(section, field) of a ``<section>__<field>`` key, or a SettingError naming what is wrong with it."""
+    section, sep, name = key.partition("__")
+    if not sep:
+        raise SettingError(f"setting {key!r} is not SECTION__FIELD (e.g. negatives__ratio=5)")
+    return check_section(section), name
+
+
 def check_overrides(overrides: Mapping[str, Any]) -> None:
-    """Raise a SettingError for a ``<section>__<field>`` key whose section or field does not exist."""
-    for key in overrides:
-        section, sep, name = key.partition("__")
-        if not sep:
-            raise SettingError(f"setting {key!r} is not SECTION__FIELD (e.g. negatives__ratio=5)")
-        check_field(key, section, [f.name for f in dataclasses.fields(settings_class(section))])
+    """Raise a SettingError for a ``<section>__<field>`` key whose section or field does not exist, or whose
+    value does not parse as the field's type."""
+    from hm_lib.settings_base import parse_field  # it imports this module
+
+    for key, value in overrides.items():
+        section, name = split_override(key)
+        parse_field(settings_class(section), name, value, section)
 
 
 def check_field(key: str, section: str, fields: Iterable[str]) -> None:
@@ -78,7 +92,9 @@ def check_field(key: str, section: str, fields: Iterable[str]) -> None:
         raise SettingError(f"unknown setting {key!r}; {section} has {', '.join(fields)}")
 
 
-class StageSettings(Protocol[S]):
+class ScaledSettings(Protocol[S]):
+    """A class with per-scale defaults (a hm_lib.settings_base.StageSettings, or any with for_scale)."""
+
     @classmethod
     def for_scale(cls, scale: str, **overrides: Any) -> S: ...
 
@@ -113,18 +129,18 @@ class Config:
     def truth_dir(self) -> Path:
         return self.work_dir / "synthetic_truth"
 
-    def settings(self, section: str, cls: type[StageSettings[S]]) -> S:
-        """The settings of one stage for this scale, with this config's `<section>__<field>` overrides."""
-        prefix = f"{section}__"
-        defaults = cls.for_scale(self.scale)
-        fields = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(defaults)}
+    def settings(self, section: str, cls: type[ScaledSettings[S]]) -> S:
+        """The settings of one stage for this scale, with this config's `<section>__<field>` overrides.
+
+        Every override must name a known section (else a SettingError); this section's are parsed by type.
+        """
+        from hm_lib.settings_base import parse_field  # it imports this module
+
         overrides = {}
         for key, value in self.extra.items():
-            if not key.startswith(prefix):
-                continue
-            name = key[len(prefix):]
-            check_field(key, section, fields)
-            overrides[name] = _coerce(name, value, fields[name])
+            key_section, name = split_override(key)
+            if key_section == section:
+                overrides[name] = parse_field(cls, name, value, section)
         return cls.for_scale(self.scale, **overrides)
 
     @classmethod
@@ -134,8 +150,13 @@ class Config:
         return base.replace(**overrides)
 
     def replace(self, **overrides: Any) -> Config:
-        """A copy with some fields changed; strings become paths and dates; None values are ignored."""
-        known = {f.name: f for f in dataclasses.fields(self)}
+        """A copy with some fields changed, strings parsed by type (paths, dates); None values are ignored.
+
+        Other names are kept in ``extra``: the `<section>__<field>` overrides of :meth:`settings`.
+        """
+        from hm_lib.settings_base import parse_field  # it imports this module
+
+        known = {f.name for f in dataclasses.fields(self)}
         changes: dict[str, Any] = {}
         extra = dict(self.extra)
         for name, value in overrides.items():
@@ -144,26 +165,9 @@ class Config:
             if name not in known:
                 extra[name] = value
                 continue
-            changes[name] = _coerce(name, value, getattr(self, name))
+            changes[name] = parse_field(Config, name, value)
         changes["extra"] = extra
         return dataclasses.replace(self, **changes)
-
-
-def _coerce(name: str, value: Any, current: Any) -> Any:
-    if name.endswith("_dir"):
-        return Path(value)
-    if name == "cutoff":
-        return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(str(value))
-    if isinstance(current, bool):
-        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-    if isinstance(current, int) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(current, float):
-        return float(value)
-    if isinstance(current, tuple) and isinstance(value, str):  # "a,b" or "64,96" from a command line
-        kind = type(current[0]) if current else str
-        return tuple(kind(part.strip()) for part in value.split(",") if part.strip())
-    return value
 
 
 SCALE_DEFAULTS: dict[str, dict[str, Any]] = {

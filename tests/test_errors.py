@@ -110,6 +110,8 @@ def test_unknown_set_section_or_field_lists_the_known_ones(raw: Path) -> None:
     one_line_error(hm(*run, "--set", "negatives__ratoi=4", cwd=raw.parent), 2,
                    "unknown setting 'negatives__ratoi'", "ratio")
     one_line_error(hm(*run, "--set", "ratio=4", cwd=raw.parent), 2, "SECTION__FIELD=VALUE")
+    one_line_error(hm(*run, "--set", "negatives__ratio=five", cwd=raw.parent), 2,
+                   "negatives__ratio='five': expected int such as 10")
 
 
 def test_missing_stage_output_exits_1(tmp_path: Path) -> None:

@@ -3,17 +3,27 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
-from hm_lib.config import check_scale
+from hm_lib.settings_base import StageSettings
 
 
 @dataclass(frozen=True)
-class CandidateSettings:
+class CandidateSettings(StageSettings):
     """Windows (days before the cut-off), list lengths and the cap of every candidate source.
 
     ``*_n`` is the most candidates a source proposes per customer; ``cap`` bounds their union.
     """
+
+    SECTION = "candidates"
+    # A smaller catalogue needs shorter lists: tiny has 300 articles, small 1,500.
+    SCALE_DEFAULTS = {
+        "tiny": {"cap": 30, "similar_n": 12, "popular_n": 12, "popular_partners": 4, "together_n": 8,
+                 "last_year_n": 8, "repurchase_n": 8, "cold_start_n": 12, "age_band_years": 10},
+        "small": {"cap": 60, "similar_n": 24, "popular_n": 16, "popular_partners": 8, "together_n": 16,
+                  "last_year_n": 16, "repurchase_n": 16, "cold_start_n": 16},
+        "default": {},
+        "full": {},
+    }
 
     cap: int = 100
     # Bought last week by similar customers (hm_lib.candidates.similar).
@@ -52,25 +62,3 @@ class CandidateSettings:
             value = getattr(self, f.name)
             if isinstance(value, (int, float)) and value <= 0:
                 raise ValueError(f"CandidateSettings.{f.name} must be positive, got {value}")
-
-    @classmethod
-    def for_scale(cls, scale: str = "default", **overrides: Any) -> CandidateSettings:
-        """Defaults for a data scale (tiny, small, default, full), then ``overrides``."""
-        return cls(**{**SCALE_DEFAULTS[check_scale(scale)], **overrides})
-
-    def replace(self, **changes: Any) -> CandidateSettings:
-        return dataclasses.replace(self, **changes)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-# A smaller catalogue needs shorter lists: tiny has 300 articles, small 1,500.
-SCALE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "tiny": {"cap": 30, "similar_n": 12, "popular_n": 12, "popular_partners": 4, "together_n": 8,
-             "last_year_n": 8, "repurchase_n": 8, "cold_start_n": 12, "age_band_years": 10},
-    "small": {"cap": 60, "similar_n": 24, "popular_n": 16, "popular_partners": 8, "together_n": 16,
-              "last_year_n": 16, "repurchase_n": 16, "cold_start_n": 16},
-    "default": {},
-    "full": {},
-}

@@ -1,16 +1,15 @@
 """The knobs of the resampled ensemble, with defaults per data scale."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
-from hm_lib.config import check_scale, check_settings
+from hm_lib.config import check_settings
 from hm_lib.image_model.settings import VARIANTS
+from hm_lib.settings_base import StageSettings
 
 
 @dataclass(frozen=True)
-class EnsembleSettings:
+class EnsembleSettings(StageSettings):
     """How the relevance ensemble is built.
 
     ``members`` disjoint parts of the training negatives, one member each (all positives + its part).
@@ -23,6 +22,9 @@ class EnsembleSettings:
     members 2..K take the first member's trained image branch (calibration layer, and tail) as fixed
     input features and train the rest, so the image network's training is paid once, not K times.
     """
+
+    SECTION = "ensemble"
+    SCALE_DEFAULTS = {"tiny": {"members": 4, "stack_epochs": 10}}
 
     members: int = 10
     variant: str = "frozen_calibrated"
@@ -44,18 +46,3 @@ class EnsembleSettings:
             "min_relevance must lie in [0, 1]": self.min_relevance is None or 0.0 <= self.min_relevance <= 1.0,
         }
         check_settings("EnsembleSettings", checks)
-
-    @classmethod
-    def for_scale(cls, scale: str = "default", **overrides: Any) -> EnsembleSettings:
-        """Defaults for a data scale, then ``overrides``."""
-        check_scale(scale)
-        typed = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-        if isinstance(typed.get("min_relevance"), str):  # from a command line or notebook override
-            typed["min_relevance"] = float(typed["min_relevance"])
-        return cls(**{**SCALE_DEFAULTS.get(scale, {}), **typed})
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
-
-SCALE_DEFAULTS: dict[str, dict[str, Any]] = {"tiny": {"members": 4, "stack_epochs": 10}}

@@ -10,12 +10,11 @@ tower reads the customer's last ``history_length`` purchases (0 gives the paper'
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from hm_lib.config import check_scale, check_settings
+from hm_lib.config import check_settings
+from hm_lib.settings_base import StageSettings
 
 # The paper's ablation: ids and attributes only; frozen pooled backbone features; frozen features
 # through the calibration layer; calibration and the backbone's tail trained end to end.
@@ -31,7 +30,7 @@ PRETRAIN_TARGETS = ("product_type_no", "colour_group_code", "graphical_appearanc
 
 
 @dataclass(frozen=True)
-class ImageModelSettings:
+class ImageModelSettings(StageSettings):
     """Backbone, input, towers, training, pretraining and evaluation of the image relevance model.
 
     ``weights``: "auto" (ImageNet when its file is already in the Keras cache, else pretraining on
@@ -41,6 +40,28 @@ class ImageModelSettings:
     frozen, and the output of the last residual block before it is computed once per article and
     cached. ``image_size`` is (width, height).
     """
+
+    SECTION = "image"
+    # Tiny: a small ResNet-like stack at 32x48 trains in seconds (tests). Small and default: ResNet50 at
+    # 64x96 (the photos are 128x192), the choice measured in docs/benchmarks.md. Full (2 CPU cores, 1.37M
+    # customers, 105k articles; docs/benchmarks.md, "The whole chain at full scale"): the default's network
+    # and input; pretraining on 2,000 photos for one epoch; the photos of the half-year before the cut-off
+    # and of articles not sold before it (about 43k of 105k); no per-customer rows (1.37M rows that Adam
+    # updates whole every step; at default scale dropping them tied the ablation and halved training); the
+    # pairs of 30k sampled customers; the saved variant frozen_calibrated (the ensemble's, so the ranker's;
+    # end_to_end would run the tail over every article for the embeddings, and fine-tuning it on a CPU takes
+    # over an hour an epoch, so the CPU ablation leaves it to the GPU script); evaluation and probe on samples.
+    SCALE_DEFAULTS = {
+        "tiny": {"backbone": "small", "image_size": (32, 48), "trainable_from": "conv4_block1_1_conv",
+                 "k": 16, "id_dim": 16, "calibration_units": 32, "epochs_frozen": 2, "batch_size": 256,
+                 "group_articles": 64, "pretrain_images": 300, "pretrain_epochs": 1, "pretrain_batch": 32,
+                 "eval_negatives": 20, "eval_customers": 500, "decode_workers": 2},
+        "small": {"batch_size": 1024, "pretrain_images": 1_500},
+        "default": {},
+        "full": {"customer_ids": False, "train_customers": 30_000, "variant": "frozen_calibrated",
+                 "variants": VARIANTS[:3], "pretrain_images": 2_000, "pretrain_epochs": 1, "photo_days": 182,
+                 "eval_customers": 5_000, "probe_articles": 10_000},
+    }
 
     backbone: str = "resnet50"
     image_size: tuple[int, int] = (64, 96)
@@ -105,53 +126,3 @@ class ImageModelSettings:
             <= set(CUSTOMER_ATTRIBUTES),
         }
         check_settings("ImageModelSettings", checks)
-
-    @classmethod
-    def for_scale(cls, scale: str = "default", **overrides: Any) -> ImageModelSettings:
-        """Defaults for a data scale, then ``overrides``."""
-        check_scale(scale)
-        return cls.from_dict({**SCALE_DEFAULTS.get(scale, {}), **overrides})
-
-    def replace(self, **changes: Any) -> ImageModelSettings:
-        return dataclasses.replace(self, **changes)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly view (tuples become lists, the cache path a string)."""
-        out = dataclasses.asdict(self)
-        out["cache_dir"] = None if self.cache_dir is None else str(self.cache_dir)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> ImageModelSettings:
-        """Inverse of :meth:`as_dict` (lists back to tuples); unknown keys raise."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - fields
-        if unknown:
-            raise ValueError(f"unknown image model setting(s) {sorted(unknown)}")
-        typed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        if typed.get("cache_dir") is not None:
-            typed["cache_dir"] = Path(typed["cache_dir"])
-        return cls(**typed)
-
-
-# Tiny: a small ResNet-like stack at 32x48 trains in seconds (tests). Small and default: ResNet50 at
-# 64x96 (the photos are 128x192), the choice measured in docs/benchmarks.md. Full (2 CPU cores, 1.37M
-# customers, 105k articles; docs/benchmarks.md, "The whole chain at full scale"): the default's network
-# and input; pretraining on 2,000 photos for one epoch; the photos of the half-year before the cut-off
-# and of articles not sold before it (about 43k of 105k); no per-customer rows (1.37M rows that Adam
-# updates whole every step; at default scale dropping them tied the ablation and halved training); the
-# pairs of 30k sampled customers; the saved variant frozen_calibrated (the ensemble's, so the ranker's;
-# end_to_end would run the tail over every article for the embeddings, and fine-tuning it on a CPU takes
-# over an hour an epoch, so the CPU ablation leaves it to the GPU script); evaluation and probe on samples.
-SCALE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "tiny": {"backbone": "small", "image_size": (32, 48), "trainable_from": "conv4_block1_1_conv", "k": 16,
-             "id_dim": 16, "calibration_units": 32, "epochs_frozen": 2, "batch_size": 256, "group_articles": 64,
-             "pretrain_images": 300, "pretrain_epochs": 1, "pretrain_batch": 32, "eval_negatives": 20,
-             "eval_customers": 500,
-             "decode_workers": 2},
-    "small": {"batch_size": 1024, "pretrain_images": 1_500},
-    "default": {},
-    "full": {"customer_ids": False, "train_customers": 30_000, "variant": "frozen_calibrated",
-             "variants": VARIANTS[:3], "pretrain_images": 2_000, "pretrain_epochs": 1, "photo_days": 182,
-             "eval_customers": 5_000, "probe_articles": 10_000},
-}

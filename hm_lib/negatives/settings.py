@@ -1,15 +1,14 @@
 """The knobs of negative sampling and of the validation split, with defaults per data scale."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
-from hm_lib.config import check_scale, check_settings
+from hm_lib.config import check_settings
+from hm_lib.settings_base import StageSettings
 
 
 @dataclass(frozen=True)
-class NegativeSettings:
+class NegativeSettings(StageSettings):
     """How the training pairs of the relevance model are drawn.
 
     ``ratio`` negatives are requested per positive; ``same_day_share`` of them come from the
@@ -18,6 +17,11 @@ class NegativeSettings:
     An article's category is its ``category`` value, or its ``fallback_category`` value when fewer
     than ``min_category_articles`` articles of that category sell in the window.
     """
+
+    SECTION = "negatives"
+    # Per-scale changes of the defaults. None so far: lowering min_category_articles for the small worlds
+    # (few articles per product type sell in four weeks) was tried and gave fewer negatives, not more.
+    SCALE_DEFAULTS = {}
 
     window_days: int = 28
     ratio: int = 10
@@ -40,17 +44,3 @@ class NegativeSettings:
             "validation_days must lie in [1, window_days)": 1 <= self.validation_days < self.window_days,
         }
         check_settings("NegativeSettings", checks, f" ({self})")
-
-    @classmethod
-    def for_scale(cls, scale: str = "default", **overrides: Any) -> NegativeSettings:
-        """Defaults for a data scale, then ``overrides``."""
-        check_scale(scale)
-        return cls(**{**SCALE_DEFAULTS.get(scale, {}), **overrides})
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-# Per-scale changes of the defaults. None so far: lowering min_category_articles for the small worlds
-# (few articles per product type sell in four weeks) was tried and gave fewer negatives, not more.
-SCALE_DEFAULTS: dict[str, dict[str, Any]] = {}
