@@ -152,9 +152,13 @@ class RankerContract:
         np.testing.assert_allclose(again.score(rows), ranker.score(rows), rtol=1e-6)
         assert isinstance(ranker.summary(), dict) and ranker.summary() == again.summary()
 
-    def test_fitting_twice_gives_the_same_scores(self) -> None:
+    def test_fitting_again_gives_the_same_scores(self) -> None:
+        """Eight fits: on these rows LightGBM's validation MAP ties between iterations, where the order in
+        which its threads add up the metric would otherwise decide the best iteration."""
         rows = frame(seed=2)
-        np.testing.assert_array_equal(self.fitted().score(rows), self.fitted().score(rows))
+        first = self.fitted().score(rows)
+        for _ in range(7):
+            np.testing.assert_array_equal(self.fitted().score(rows), first)
 
     def test_without_a_purchased_candidate_it_says_so(self) -> None:
         with pytest.raises(ValueError, match="no training customer has a purchased article"):

@@ -13,9 +13,10 @@ from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.errors import SettingError
 from hm_lib.image_model.settings import ImageModelSettings
 from hm_lib.negatives.settings import NegativeSettings
+from hm_lib.ranking.settings import RankerSettings
 from hm_lib.settings_base import StageSettings
 
-CLASSES = (CandidateSettings, NegativeSettings, ImageModelSettings, EnsembleSettings)
+CLASSES = (CandidateSettings, NegativeSettings, ImageModelSettings, EnsembleSettings, RankerSettings)
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.SECTION)

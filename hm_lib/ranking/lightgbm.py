@@ -20,6 +20,10 @@ from hm_lib.ranking.settings import RankerSettings
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "ranker.txt"
+# Early stopping counts an iteration as better only by this much: LightGBM's threads add up the validation
+# MAP in no fixed order, so two tied iterations can differ in the last bits, and which one is "best" would
+# change from run to run (a real gain in MAP@12 over a week's buyers is orders of magnitude larger).
+MIN_GAIN = 1e-9
 
 
 class LightGBMRanker(Ranker):
@@ -49,7 +53,7 @@ class LightGBMRanker(Ranker):
         if valid is not None:
             fit_args |= {"eval_X": (lightgbm_input(valid, columns),), "eval_y": (valid[LABEL].to_numpy(),),
                          "eval_group": [groups(valid)], "eval_at": [schema.K], "eval_metric": "map",
-                         "callbacks": [lgb.early_stopping(s.early_stopping_rounds, verbose=False)]}
+                         "callbacks": [lgb.early_stopping(s.early_stopping_rounds, verbose=False, min_delta=MIN_GAIN)]}
         model.fit(lightgbm_input(train, columns), train[LABEL].to_numpy(), **fit_args)
         self._booster, self.best_iteration = model.booster_, model.best_iteration_
         log.info("ranker: %d trees on %d rows (%d customers), %d features", self.trees, train.height,

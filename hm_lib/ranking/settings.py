@@ -1,20 +1,27 @@
 """The knobs of the ranking stage, with defaults per data scale, and the weeks it learns from."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from hm_lib.config import check_scale, check_settings
+from hm_lib.config import check_settings
+from hm_lib.settings_base import StageSettings
 
 FEATURE_SOURCES = ("direct", "feast")
 WEEK = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
-class RankerSettings:
+class RankerSettings(StageSettings):
     """``model``: the ranker implementation (a name of :data:`hm_lib.ranking.registry.RANKERS`); the
     LightGBM knobs below are read by the "lightgbm" one."""
+
+    SECTION: ClassVar[str] = "ranker"
+    SCALE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {
+        "tiny": {"train_weeks": 2, "n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
+        "small": {"train_weeks": 4, "n_estimators": 200, "num_leaves": 31, "min_child_samples": 20},
+    }
 
     model: str = "lightgbm"
     train_weeks: int = 8             # labelled weeks to train on, before the early-stopping week (8 vs 4: docs/benchmarks.md)
@@ -37,18 +44,8 @@ class RankerSettings:
             "train_weeks must be at least 1": self.train_weeks >= 1,
         })
 
-    @classmethod
-    def for_scale(cls, scale: str = "default", **overrides: object) -> RankerSettings:
-        """Defaults for a data scale, then ``overrides``."""
-        return dataclasses.replace(cls(), **{**SCALE_DEFAULTS.get(check_scale(scale), {}), **overrides})
-
     def weeks(self, cutoff: dt.date) -> list[dt.date]:
         """The cut-offs of the labelled weeks the ranker for ``cutoff`` learns from, latest first: the
         early-stopping week [cutoff - 7, cutoff), then the ``train_weeks`` training weeks before it."""
         return [cutoff - WEEK * i for i in range(1, self.train_weeks + 2)]
 
-
-SCALE_DEFAULTS: dict[str, dict[str, object]] = {
-    "tiny": {"train_weeks": 2, "n_estimators": 60, "num_leaves": 15, "min_child_samples": 5},
-    "small": {"train_weeks": 4, "n_estimators": 200, "num_leaves": 31, "min_child_samples": 20},
-}
