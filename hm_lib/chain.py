@@ -7,7 +7,6 @@ code, the raw data's fingerprint and the digests of the stages before it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from hm_lib.archive import raw_folder
 from hm_lib.config import Config, check_overrides
+from hm_lib.digest import digest
 from hm_lib.errors import RunError
 from hm_lib.io import read_json, write_json
 from hm_lib.progress import TEXT_ENV
@@ -55,22 +55,14 @@ def notebook_parameters(cfg: Config) -> dict:
             "validate": cfg.validate, "overrides": dict(cfg.extra)}
 
 
-def _digest(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()
-
-
 def _library_digest() -> str:
-    return _digest(*(p.read_bytes() for p in sorted(LIB_DIR.rglob("*.py"))))
+    return digest(*(p.read_bytes() for p in sorted(LIB_DIR.rglob("*.py"))))
 
 
 def _data_fingerprint(data_dir: Path) -> str:
     """Size and modification time of every raw file (cheap; a changed file changes it)."""
     files = sorted(p for p in data_dir.glob("*.csv"))
-    return _digest(*(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files))
+    return digest(*(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files))
 
 
 def _duration(seconds: float) -> str:
@@ -157,18 +149,18 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
     out_dir.mkdir(parents=True, exist_ok=True)
     params = notebook_parameters(cfg)
     mode = "validate" if cfg.validate else "submit"
-    upstream = _digest(json.dumps(params, sort_keys=True), _library_digest(), _data_fingerprint(cfg.data_dir))
+    upstream = digest(json.dumps(params, sort_keys=True), _library_digest(), _data_fingerprint(cfg.data_dir))
     executed = []
     for i, stage in enumerate(all_stages):
-        digest = _digest(upstream, stage.path.read_bytes())
+        inputs = digest(upstream, stage.path.read_bytes())
         output, stamp = _run_files(out_dir, stage.name, mode)
-        up_to_date = stamp.exists() and output.exists() and read_json(stamp).get("digest") == digest
+        up_to_date = stamp.exists() and output.exists() and read_json(stamp).get("digest") == inputs
         # --from reruns that stage and all after it; otherwise a stage reruns when stale or forced.
         step = f"[{i + 1}/{len(all_stages)}] {stage.name}"
         if i < start or (up_to_date and not force and from_stage is None):
             if i >= start:
                 log.info("%s is up to date; skipped (use --force to rerun)", step)
-            upstream = digest
+            upstream = inputs
             continue
         log.info("%s ...", step)
         t0 = time.perf_counter()
@@ -184,10 +176,10 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
                              f"{err.ename}: {err.evalue}; the executed copy is {output}") from err
         seconds = time.perf_counter() - t0
         notebook_html(output)
-        write_json({"digest": digest, "seconds": round(seconds, 1), "parameters": params}, stamp)
+        write_json({"digest": inputs, "seconds": round(seconds, 1), "parameters": params}, stamp)
         log.info("%s ... %s", step, _duration(seconds))
         executed.append(stage.name)
-        upstream = digest
+        upstream = inputs
     title = f"hm run{' --validate' if cfg.validate else ''}: {cfg.scale} scale, data {cfg.data_dir}"
     write_index(cfg.output_dir, title, stage_rows(names, out_dir, mode), summary(cfg))
     return executed

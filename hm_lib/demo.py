@@ -21,8 +21,6 @@ removed before anything is rebuilt and written last, so an interrupted preparati
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import os
 import time
@@ -37,6 +35,7 @@ from hm_lib import layout
 from hm_lib.baselines import before, fill_up, top_articles
 from hm_lib.config import Config
 from hm_lib.data import MANIFEST, fingerprint, load, prepare
+from hm_lib.digest import digest
 from hm_lib.errors import MissingOutputError
 from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE
@@ -130,10 +129,6 @@ def latest_predictions(cfg: Config) -> dt.date | None:
     return dt.date.fromisoformat(found[-1].parent.name.partition("=")[2]) if found else None
 
 
-def _digest(parts: dict[str, Any]) -> str:
-    return hashlib.blake2b(json.dumps(parts, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
-
-
 def _fingerprints(paths: Iterable[Path]) -> dict[str, Any]:
     """:func:`hm_lib.data.fingerprint` of each file, None for a missing one."""
     return {str(p): fingerprint(p) if p.is_file() else None for p in paths}
@@ -149,7 +144,7 @@ def store_digest(cfg: Config, cutoff: dt.date) -> str:
 
     folder = fs.store_dir(cfg.work_dir)
     tables = sorted(p for p in fs.offline_dir(cfg.work_dir).glob("*/*.parquet") if not p.name.startswith("."))
-    return _digest({"format": FORMAT_VERSION, "work_dir": cfg.work_dir.resolve(), "cutoff": cutoff,
+    return digest({"format": FORMAT_VERSION, "work_dir": cfg.work_dir.resolve(), "cutoff": cutoff,
                     "scale": cfg.scale, "settings": cfg.extra,
                     "processed": _manifest(cfg.processed_dir / MANIFEST),
                     "files": _fingerprints([*tables, folder / "registry.db", folder / "online_store.db"])})
@@ -157,7 +152,7 @@ def store_digest(cfg: Config, cutoff: dt.date) -> str:
 
 def artefacts_digest(cfg: Config, cutoff: dt.date, store: str, scorer_file: Path | None) -> str:
     """What the app's artefacts of ``cutoff`` are made from, given the store's digest and the scorer's file."""
-    return _digest({"format": FORMAT_VERSION, "store": store, "k": cfg.k, "data_dir": cfg.data_dir.resolve(),
+    return digest({"format": FORMAT_VERSION, "store": store, "k": cfg.k, "data_dir": cfg.data_dir.resolve(),
                     "candidates": _manifest(candidates_manifest(cfg, cutoff)),
                     "files": _fingerprints([*ranker_files(cfg, cutoff),
                                             *feature_tables(cfg, cutoff), *([scorer_file] if scorer_file else [])])})

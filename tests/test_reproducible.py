@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ChainRun, WorldDirs, copy_world, hm_run_args
+from conftest import ChainRun, WorldDirs, hm_run_args
 from hm_lib import schema
 
 pytestmark = pytest.mark.notebooks

@@ -10,7 +10,6 @@ starts over.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from hm_lib.baselines import Customers, customer_frame
 from hm_lib.candidates.generate import SOURCES, fit_sources, propose
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.settings import CandidateSettings
+from hm_lib.digest import digest
 from hm_lib.errors import MissingOutputError
 from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.progress import bar
@@ -55,10 +55,6 @@ def part_path(folder: Path, shard: int) -> Path:
     return folder / f"part-{shard:04d}.parquet"
 
 
-def _digest(values: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()[:32]
-
-
 def _manifest(past: Past, served: pl.Series, settings: CandidateSettings, names: list[str],
               shard_customers: int) -> dict[str, Any]:
     sales = past.transactions.select("t_dat", CUSTOMER, ARTICLE).hash_rows(seed=0).to_numpy()
@@ -66,7 +62,7 @@ def _manifest(past: Past, served: pl.Series, settings: CandidateSettings, names:
         "format_version": FORMAT_VERSION, "cutoff": past.cutoff.isoformat(), "sources": names,
         "settings": settings.as_dict(), "shard_customers": shard_customers,
         "shards": -(-served.len() // shard_customers), "customers": served.len(),
-        "customers_digest": _digest(served.to_numpy()),
+        "customers_digest": digest(served.to_numpy()),
         "sales_digest": f"{past.transactions.height}:{int(sales.sum(dtype=np.uint64))}",
     }
 

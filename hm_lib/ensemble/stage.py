@@ -14,7 +14,6 @@ image features) is read back instead of retrained.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import shutil
@@ -30,6 +29,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from hm_lib import layout
 from hm_lib.config import Config
 from hm_lib.data import Dataset
+from hm_lib.digest import digest
 from hm_lib.ensemble.compare import calibration, compare
 from hm_lib.ensemble.members import MemberTrainer, branch_features, image_branch_output
 from hm_lib.ensemble.parts import Resampled, resample
@@ -80,19 +80,10 @@ class EnsembleResult:
         return None if not single else (self.timings["members"] + self.timings["stacker"]) / single
 
 
-def _digest(*parts: Any) -> str:
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
 def _tables_digest(tables: ModelTables) -> str:
     """A hash of the articles, attribute codes and purchase histories the models are built on."""
-    h = hashlib.blake2b(digest_size=12)
-    for array in (tables.article_ids, tables.article_codes, tables.customer_codes, tables.history,
-                  tables.history_image):
-        if array is not None:
-            h.update(np.ascontiguousarray(array).tobytes())
-    return h.hexdigest()
+    return digest(tables.article_ids, tables.article_codes, tables.customer_codes, tables.history,
+                  tables.history_image, size=12)
 
 
 def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_settings: ImageModelSettings,
@@ -177,11 +168,11 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     tables = with_purchase_history(tables, ds.transactions, history_start(split.train), image_settings, features)
     scoring_history = scoring_histories(tables, ds.transactions, cutoff)
     timings["pairs and image features"] = time.perf_counter() - start
-    digest = _digest(read_json(pairs.path.with_name("report.json"))["digest"], negative_settings.as_dict(),
-                     settings.as_dict(), image_settings.as_dict(), cfg.seed, _tables_digest(tables),
-                     None if features is None else features.pooled.folder.name)
+    inputs = digest(read_json(pairs.path.with_name("report.json"))["digest"], negative_settings.as_dict(),
+                    settings.as_dict(), image_settings.as_dict(), cfg.seed, _tables_digest(tables),
+                    None if features is None else features.pooled.folder.name, size=12)
     summary_path = folder / SUMMARY_FILE
-    if not force and summary_path.is_file() and (stored := read_json(summary_path)).get("digest") == digest:
+    if not force and summary_path.is_file() and (stored := read_json(summary_path)).get("digest") == inputs:
         log.info("ensemble: %s is up to date, reusing it", folder)
         return _stored_result(cutoff, settings, folder, stored)
     summary_path.unlink(missing_ok=True)
@@ -191,7 +182,7 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     parts = resample(customer_sample(split.train, image_settings.train_customers, image_settings.seed),
                      settings.members, settings.stack_share, cfg.seed)
     log.info("ensemble: %s", parts.summary())
-    work = folder / f"members-{digest}"
+    work = folder / f"members-{inputs}"
     for stale in folder.glob("members-*"):
         if stale != work:  # kept members of other inputs
             shutil.rmtree(stale, ignore_errors=True)
@@ -220,7 +211,7 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     result = EnsembleResult(cutoff, settings, scorer, table, curves, parts.summary(), pl.DataFrame(history),
                             {"weights": stacker.weights.tolist(), "bias": stacker.bias, "losses": stacker.losses},
                             timings, folder)
-    write_json({"digest": digest, "cutoff": cutoff.isoformat(), "settings": settings.as_dict(),
+    write_json({"digest": inputs, "cutoff": cutoff.isoformat(), "settings": settings.as_dict(),
                 "image_settings": image_settings.as_dict(), "comparison": table.to_dicts(),
                 "calibration": curves.to_dicts(), "resampling": result.resampling, "history": history,
                 "stacker": result.stacker, "timings": timings, "time_ratio": result.time_ratio}, summary_path)

@@ -10,7 +10,6 @@ Weights: ImageNet only from a file already on disk (the Keras cache, or a path),
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from hm_lib.digest import digest
 from hm_lib.image_model.settings import ImageModelSettings
 
 log = logging.getLogger(__name__)
@@ -159,9 +159,4 @@ def split_backbone(backbone: keras.Model, trainable_from: int | str) -> Backbone
 
 def weights_digest(model: keras.Model) -> str:
     """A hash of a model's weights (all of them, in order): part of the feature cache's key."""
-    h = hashlib.blake2b(digest_size=16)
-    for w in model.weights:
-        value = np.ascontiguousarray(w.numpy())
-        h.update(f"{value.dtype}{value.shape}".encode())
-        h.update(value.tobytes())
-    return h.hexdigest()
+    return digest(*(np.asarray(w.numpy()) for w in model.weights))

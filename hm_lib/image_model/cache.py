@@ -9,8 +9,6 @@ a second process that fills the same folder wait, then reuse what the first comp
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ import numpy as np
 import polars as pl
 from numpy.lib.format import open_memmap
 
+from hm_lib.digest import digest
 from hm_lib.io import atomic_path, file_lock, write_parquet
 from hm_lib.progress import bar
 
@@ -35,8 +34,7 @@ Compute = Callable[[np.ndarray], Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
 
 def config_digest(parts: dict[str, Any]) -> str:
     """A short stable hash of a JSON-able description (the cache folder's name)."""
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+    return digest(parts, size=10)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import polars as pl
 from hm_lib import layout
 from hm_lib.config import Config
 from hm_lib.data import Dataset
+from hm_lib.digest import digest
 from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.negatives.sampling import CATEGORY, DAY, NegativeReport, WindowInputs, draw_pairs, window_inputs
 from hm_lib.negatives.settings import NegativeSettings
@@ -51,13 +51,8 @@ def inputs_digest(inputs: WindowInputs, cutoff: dt.date, settings: NegativeSetti
     The validation settings are left out: the split is made when the pairs are read, not stored.
     """
     drawing = sorted((k, v) for k, v in settings.as_dict().items() if not k.startswith("validation_"))
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{FORMAT_VERSION}|{cutoff}|{seed}|{drawing}".encode())
-    for column in (CUSTOMER, ARTICLE, DAY):
-        h.update(inputs.positives[column].to_physical().to_numpy().tobytes())
-    h.update(inputs.categories[ARTICLE].to_numpy().tobytes())
-    h.update("\x1f".join(inputs.categories[CATEGORY].to_list()).encode())
-    return h.hexdigest()
+    return digest(FORMAT_VERSION, str(cutoff), seed, drawing, *(inputs.positives[c] for c in (CUSTOMER, ARTICLE, DAY)),
+                  inputs.categories[ARTICLE], "\x1f".join(inputs.categories[CATEGORY].to_list()))
 
 
 def build_pairs(cfg: Config, ds: Dataset, cutoff: dt.date, settings: NegativeSettings | None = None,
@@ -66,11 +61,11 @@ def build_pairs(cfg: Config, ds: Dataset, cutoff: dt.date, settings: NegativeSet
     start = time.perf_counter()
     settings = settings or cfg.settings("negatives", NegativeSettings)
     inputs = window_inputs(ds.transactions, ds.articles, cutoff, settings)
-    digest = inputs_digest(inputs, cutoff, settings, cfg.seed)
+    key = inputs_digest(inputs, cutoff, settings, cfg.seed)
     folder = pairs_dir(cfg.work_dir, cutoff)
     path, report_path = folder / PAIRS_FILE, folder / REPORT_FILE
     stored = read_json(report_path) if report_path.is_file() else None
-    if not force and stored is not None and stored.get("digest") == digest and path.is_file():
+    if not force and stored is not None and stored.get("digest") == key and path.is_file():
         log.info("negatives: %s is up to date, reusing it", path)
         pairs = pl.read_parquet(path)
         report = NegativeReport.from_json(stored["report"], rebuilt=False)
@@ -79,7 +74,7 @@ def build_pairs(cfg: Config, ds: Dataset, cutoff: dt.date, settings: NegativeSet
     pairs, report = draw_pairs(inputs, cutoff, settings, cfg.seed)
     write_parquet(pairs, path)
     report = dataclasses.replace(report, seconds=time.perf_counter() - start)
-    write_json({"format_version": FORMAT_VERSION, "digest": digest, "seed": cfg.seed,
+    write_json({"format_version": FORMAT_VERSION, "digest": key, "seed": cfg.seed,
                 "settings": settings.as_dict(), "report": report.to_json()}, report_path)
     log.info("negatives: %d pairs written to %s in %.1f s", pairs.height, path, report.seconds)
     return NegativePairs(pairs, report, path)
