@@ -70,26 +70,18 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dataset(args: argparse.Namespace):
+def _dataset(args: argparse.Namespace, validate: bool = False):
     from hm_lib.data import load
 
-    cfg = Config(data_dir=_raw(args), work_dir=Path(args.work))
+    cfg = Config(data_dir=_raw(args), work_dir=Path(args.work), validate=validate)
     return cfg, load(cfg.data_dir, cfg.processed_dir)
 
 
-def _cutoff(ds, args: argparse.Namespace) -> tuple[dt.date, bool]:
-    """(first day not used for training, whether the held-out week can be scored)."""
-    if args.validate:
-        return ds.end_date - dt.timedelta(days=6), True
-    return ds.end_date + dt.timedelta(days=1), False
-
-
 def cmd_baseline(args: argparse.Namespace) -> int:
-    from hm_lib.pipeline import baseline_run
+    from hm_lib.pipeline import baseline_run, cutoff_for
 
-    cfg, ds = _dataset(args)
-    cutoff, _ = _cutoff(ds, args)
-    result = baseline_run(cfg, ds, args.name, cutoff, validate=args.validate)
+    cfg, ds = _dataset(args, validate=args.validate)
+    result = baseline_run(cfg, ds, args.name, cutoff_for(cfg, ds), validate=args.validate)
     print(json.dumps(result, indent=2, default=str))
     return 0
 

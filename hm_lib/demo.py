@@ -32,12 +32,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from hm_lib import layout
-from hm_lib.baselines import before, fill_up, top_articles
+from hm_lib.baselines import fill_up
 from hm_lib.config import Config
 from hm_lib.data import MANIFEST, fingerprint, load, prepare
 from hm_lib.digest import digest
 from hm_lib.errors import MissingOutputError
 from hm_lib.io import read_json, write_json, write_parquet
+from hm_lib.sales import before, top_articles
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE
 
 if TYPE_CHECKING:

@@ -6,9 +6,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from hm_lib.baselines import (
-    BASELINES, decay_weight, decayed_popularity_with_repurchase, fill_up, popular_last_week, ranked_lists,
-)
+from hm_lib.baselines import BASELINES, decayed_popularity_with_repurchase, fill_up, popular_last_week, ranked_lists
+from hm_lib.sales import decay_weight
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK
 
 CUTOFF = dt.date(2020, 9, 23)

@@ -13,9 +13,9 @@ from typing import ClassVar
 
 import polars as pl
 
-from hm_lib.baselines import Customers, customer_frame
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.settings import CandidateSettings
+from hm_lib.sales import Customers, customer_frame
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK, SCORE
 
 SOURCE_SCHEMA = pl.Schema({CUSTOMER: pl.Int32, ARTICLE: pl.Int32, SCORE: pl.Float32, RANK: pl.Int16})

@@ -5,7 +5,6 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from hm_lib.baselines import Customers, customer_frame
 from hm_lib.candidates.base import CandidateSource, union
 from hm_lib.candidates.cold_start import ColdStart
 from hm_lib.candidates.last_year import LastYear
@@ -15,6 +14,7 @@ from hm_lib.candidates.repurchase import Repurchase
 from hm_lib.candidates.settings import CandidateSettings
 from hm_lib.candidates.similar import SimilarCustomers
 from hm_lib.candidates.together import BoughtTogether
+from hm_lib.sales import Customers, customer_frame
 from hm_lib.schema import CUSTOMER
 
 # In the union's order of precedence (a tie in rank goes to the earlier source).

@@ -20,7 +20,6 @@ import numpy as np
 import polars as pl
 
 from hm_lib import layout
-from hm_lib.baselines import Customers, customer_frame
 from hm_lib.candidates.generate import SOURCES, fit_sources, propose
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.settings import CandidateSettings
@@ -28,6 +27,7 @@ from hm_lib.digest import digest
 from hm_lib.errors import MissingOutputError
 from hm_lib.io import read_json, write_json, write_parquet
 from hm_lib.progress import bar
+from hm_lib.sales import Customers, customer_frame
 from hm_lib.schema import ARTICLE, CUSTOMER
 
 FORMAT_VERSION = 1

@@ -24,7 +24,12 @@ import polars as pl
 from hm_lib.candidates.base import CandidateSource
 from hm_lib.candidates.past import POS, Past
 from hm_lib.candidates.sparse import (
-    l2_normalize_rows, matrix, rows_with_entries, scale_columns, top_k_per_row, top_k_products,
+    l2_normalize_rows,
+    matrix,
+    rows_with_entries,
+    scale_columns,
+    top_k_per_row,
+    top_k_products,
 )
 from hm_lib.schema import ARTICLE, CUSTOMER
 

@@ -6,8 +6,8 @@ import polars as pl
 from hm_lib.candidates.base import CandidateSource
 from hm_lib.candidates.cooccurrence import cooccurrence
 from hm_lib.candidates.past import POS, Past
-from hm_lib.candidates.repurchase import recency_weight
 from hm_lib.candidates.sparse import matrix, rows_with_entries, top_k_products
+from hm_lib.sales import decay_weight
 from hm_lib.schema import CUSTOMER
 
 
@@ -22,7 +22,7 @@ class BoughtTogether(CandidateSource):
 
     def fit(self, past: Past) -> BoughtTogether:
         s = self.settings
-        weight = recency_weight(past.cutoff, s.together_half_life_days)
+        weight = decay_weight(past.cutoff, s.together_half_life_days)
         seeds = past.window(s.together_seed_days)
         self._seeds = matrix(seeds, CUSTOMER, POS, (past.n_customers, past.n_articles), weight)
         self._partners = cooccurrence(past, s)
