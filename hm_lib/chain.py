@@ -21,9 +21,10 @@ from hm_lib.archive import raw_folder
 from hm_lib.config import Config, check_overrides
 from hm_lib.digest import digest
 from hm_lib.errors import RunError
-from hm_lib.io import read_json, write_json
+from hm_lib.io import read_json
 from hm_lib.progress import TEXT_ENV
 from hm_lib.run_report import INDEX_FILE, StageRow, notebook_html, write_index
+from hm_lib.stamp import Stamp
 
 log = logging.getLogger(__name__)
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -153,8 +154,9 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
     executed = []
     for i, stage in enumerate(all_stages):
         inputs = digest(upstream, stage.path.read_bytes())
-        output, stamp = _run_files(out_dir, stage.name, mode)
-        up_to_date = stamp.exists() and output.exists() and read_json(stamp).get("digest") == inputs
+        output, stamp_path = _run_files(out_dir, stage.name, mode)
+        stamp = Stamp(stamp_path)
+        up_to_date = output.exists() and stamp.current(inputs) is not None
         # --from reruns that stage and all after it; otherwise a stage reruns when stale or forced.
         step = f"[{i + 1}/{len(all_stages)}] {stage.name}"
         if i < start or (up_to_date and not force and from_stage is None):
@@ -163,6 +165,7 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
             upstream = inputs
             continue
         log.info("%s ...", step)
+        stamp.invalidate()
         t0 = time.perf_counter()
         try:
             with _text_progress():  # the kernel's stderr (progress, log lines) also goes to this terminal
@@ -176,7 +179,7 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
                              f"{err.ename}: {err.evalue}; the executed copy is {output}") from err
         seconds = time.perf_counter() - t0
         notebook_html(output)
-        write_json({"digest": inputs, "seconds": round(seconds, 1), "parameters": params}, stamp)
+        stamp.write(inputs, seconds=round(seconds, 1), parameters=params)
         log.info("%s ... %s", step, _duration(seconds))
         executed.append(stage.name)
         upstream = inputs

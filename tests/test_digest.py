@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from hm_lib.digest import Digest, digest
+from hm_lib.stamp import Stamp
 
 
 def test_parts_are_separated_and_ordered() -> None:
@@ -36,3 +37,13 @@ def test_incremental_equals_one_call_and_size_is_kept() -> None:
     assert Digest(size=12).add("a").add(np.ones(3), {"k": 1}).hexdigest() == digest("a", np.ones(3), {"k": 1},
                                                                                     size=12)
     assert len(digest("a", size=10)) == 20
+
+
+def test_a_stamp_vouches_only_for_its_own_inputs(tmp_path: Path) -> None:
+    stamp = Stamp(tmp_path / "stage" / "stamp.json")
+    assert stamp.current("abc") is None
+    stamp.write("abc", rows=3)
+    assert stamp.current("abc") == {"digest": "abc", "rows": 3} and stamp.current("abd") is None
+    stamp.invalidate()
+    assert stamp.current("abc") is None and not stamp.path.exists()
+    stamp.invalidate()  # nothing to remove: no error

@@ -45,11 +45,12 @@ from hm_lib.image_model.settings import ImageModelSettings
 from hm_lib.image_model.stage import cache_root, prepare_backbone
 from hm_lib.image_model.tables import ModelTables, model_tables
 from hm_lib.image_model.train import customer_sample
-from hm_lib.io import atomic_path, read_json, write_json
+from hm_lib.io import atomic_path, read_json
 from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs
 from hm_lib.negatives.sampling import LABEL
 from hm_lib.progress import bar
 from hm_lib.schema import ARTICLE, CUSTOMER
+from hm_lib.stamp import Stamp
 
 log = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.json"
@@ -171,11 +172,11 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     inputs = digest(read_json(pairs.path.with_name("report.json"))["digest"], negative_settings.as_dict(),
                     settings.as_dict(), image_settings.as_dict(), cfg.seed, _tables_digest(tables),
                     None if features is None else features.pooled.folder.name, size=12)
-    summary_path = folder / SUMMARY_FILE
-    if not force and summary_path.is_file() and (stored := read_json(summary_path)).get("digest") == inputs:
+    stamp = Stamp(folder / SUMMARY_FILE)
+    if not force and (stored := stamp.current(inputs)) is not None:
         log.info("ensemble: %s is up to date, reusing it", folder)
         return _stored_result(cutoff, settings, folder, stored)
-    summary_path.unlink(missing_ok=True)
+    stamp.invalidate()
     if split.valid.is_empty() or split.valid[LABEL].n_unique() < 2:
         raise ValueError(f"no held-out pairs of both labels before {cutoff}: the window is too short or "
                          "negatives validation_share is 0")
@@ -211,10 +212,10 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     result = EnsembleResult(cutoff, settings, scorer, table, curves, parts.summary(), pl.DataFrame(history),
                             {"weights": stacker.weights.tolist(), "bias": stacker.bias, "losses": stacker.losses},
                             timings, folder)
-    write_json({"digest": inputs, "cutoff": cutoff.isoformat(), "settings": settings.as_dict(),
+    stamp.write(inputs, **{"cutoff": cutoff.isoformat(), "settings": settings.as_dict(),
                 "image_settings": image_settings.as_dict(), "comparison": table.to_dicts(),
                 "calibration": curves.to_dicts(), "resampling": result.resampling, "history": history,
-                "stacker": result.stacker, "timings": timings, "time_ratio": result.time_ratio}, summary_path)
+                "stacker": result.stacker, "timings": timings, "time_ratio": result.time_ratio})
     shutil.rmtree(work, ignore_errors=True)
     log.info("ensemble: saved to %s; ensemble/single time ratio %s", folder, result.time_ratio)
     return result

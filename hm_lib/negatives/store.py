@@ -19,10 +19,11 @@ from hm_lib import layout
 from hm_lib.config import Config
 from hm_lib.data import Dataset
 from hm_lib.digest import digest
-from hm_lib.io import read_json, write_json, write_parquet
+from hm_lib.io import write_parquet
 from hm_lib.negatives.sampling import CATEGORY, DAY, NegativeReport, WindowInputs, draw_pairs, window_inputs
 from hm_lib.negatives.settings import NegativeSettings
 from hm_lib.schema import ARTICLE, CUSTOMER
+from hm_lib.stamp import Stamp
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +64,18 @@ def build_pairs(cfg: Config, ds: Dataset, cutoff: dt.date, settings: NegativeSet
     inputs = window_inputs(ds.transactions, ds.articles, cutoff, settings)
     key = inputs_digest(inputs, cutoff, settings, cfg.seed)
     folder = pairs_dir(cfg.work_dir, cutoff)
-    path, report_path = folder / PAIRS_FILE, folder / REPORT_FILE
-    stored = read_json(report_path) if report_path.is_file() else None
-    if not force and stored is not None and stored.get("digest") == key and path.is_file():
+    path, stamp = folder / PAIRS_FILE, Stamp(folder / REPORT_FILE)
+    stored = None if force else stamp.current(key)
+    if stored is not None and path.is_file():
         log.info("negatives: %s is up to date, reusing it", path)
         pairs = pl.read_parquet(path)
         report = NegativeReport.from_json(stored["report"], rebuilt=False)
         return NegativePairs(pairs, dataclasses.replace(report, seconds=time.perf_counter() - start), path)
-    report_path.unlink(missing_ok=True)
+    stamp.invalidate()
     pairs, report = draw_pairs(inputs, cutoff, settings, cfg.seed)
     write_parquet(pairs, path)
     report = dataclasses.replace(report, seconds=time.perf_counter() - start)
-    write_json({"format_version": FORMAT_VERSION, "digest": key, "seed": cfg.seed,
-                "settings": settings.as_dict(), "report": report.to_json()}, report_path)
+    stamp.write(key, format_version=FORMAT_VERSION, seed=cfg.seed, settings=settings.as_dict(),
+                report=report.to_json())
     log.info("negatives: %d pairs written to %s in %.1f s", pairs.height, path, report.seconds)
     return NegativePairs(pairs, report, path)
