@@ -19,6 +19,7 @@ from typing import IO
 
 from hm_lib import schema
 from hm_lib.errors import InputError
+from hm_lib.layout import unpacked_dir
 from hm_lib.io import atomic_path, read_json, write_json
 from hm_lib.progress import bar
 
@@ -26,17 +27,12 @@ log = logging.getLogger(__name__)
 
 KAGGLE_ZIP = "h-and-m-personalized-fashion-recommendations.zip"
 CSV_FILES = (schema.ARTICLES_FILE, schema.CUSTOMERS_FILE, schema.TRANSACTIONS_FILE)
-UNPACKED = "raw_unpacked"
 MANIFEST = "unpacked.json"
 CHUNK = 8 << 20
 
 
 class ArchiveError(InputError):
     """The zip or a gzipped CSV cannot be read, or lacks a competition file."""
-
-
-def unpacked_dir(work_dir: Path) -> Path:
-    return Path(work_dir) / UNPACKED
 
 
 def _state(path: Path) -> dict[str, int | str]:

@@ -147,7 +147,7 @@ def _serving(args: argparse.Namespace) -> Config:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
-    from hm_lib import feature_store
+    from hm_lib import feature_store, layout
     from hm_lib.data import load_config
     from hm_lib.pipeline import cutoff_for
 
@@ -156,12 +156,12 @@ def cmd_features(args: argparse.Namespace) -> int:
     cutoff = cutoff_for(cfg, ds)
     if args.action == "materialize":
         feature_store.materialize(cfg, cutoff)
-        print(f"{feature_store.store_dir(cfg.work_dir)}: online store loaded with the features of the cut-off "
+        print(f"{layout.store_dir(cfg.work_dir)}: online store loaded with the features of the cut-off "
               f"{cutoff}")
     else:
         feature_store.apply(cfg, ds, cutoff)
         days = ", ".join(str(day) for day in feature_store.cutoffs(cfg, cutoff))
-        print(f"{feature_store.store_dir(cfg.work_dir)}: feature tables of the cut-offs {days} registered; "
+        print(f"{layout.store_dir(cfg.work_dir)}: feature tables of the cut-offs {days} registered; "
               f"next: hm features materialize")
     return 0
 

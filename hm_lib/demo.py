@@ -101,27 +101,19 @@ def load_ranker(cfg: Config, cutoff: dt.date) -> DemoRanker:
                       cfg.settings("ensemble", ensemble.EnsembleSettings).min_relevance)
 
 
-def demo_dir(work_dir: str | Path) -> Path:
-    return Path(work_dir) / "demo"
-
-
 # Where the stages before put a cut-off's outputs (hm_lib.layout: importing the stages themselves would
 # load LightGBM, TensorFlow and the candidate sources, seconds before the first page).
-def predictions_file(cfg: Config, cutoff: dt.date) -> Path:
-    return layout.predictions_path(cfg.work_dir, cutoff)
-
-
 def ranker_files(cfg: Config, cutoff: dt.date) -> list[Path]:
     """The ranker's predictions and its files (hm_lib.ranking.registry)."""
     return sorted(layout.ranker_dir(cfg.work_dir, cutoff).glob("[!.]*"))
 
 
 def candidates_manifest(cfg: Config, cutoff: dt.date) -> Path:
-    return layout.cutoff_dir(cfg.work_dir, "candidates", cutoff) / "manifest.json"
+    return layout.candidates_dir(cfg.work_dir, cutoff) / "manifest.json"
 
 
 def feature_tables(cfg: Config, cutoff: dt.date) -> list[Path]:
-    return sorted(layout.cutoff_dir(cfg.work_dir, "features", cutoff).glob("[!.]*.parquet"))
+    return sorted(layout.features_dir(cfg.work_dir, cutoff).glob("[!.]*.parquet"))
 
 
 def latest_predictions(cfg: Config) -> dt.date | None:
@@ -141,10 +133,8 @@ def _manifest(path: Path) -> Any:
 
 def store_digest(cfg: Config, cutoff: dt.date) -> str:
     """What the feature store of ``cutoff`` is made from, and its files as they are now."""
-    from hm_lib import feature_store as fs
-
-    folder = fs.store_dir(cfg.work_dir)
-    tables = sorted(p for p in fs.offline_dir(cfg.work_dir).glob("*/*.parquet") if not p.name.startswith("."))
+    folder = layout.store_dir(cfg.work_dir)
+    tables = sorted(p for p in layout.offline_dir(cfg.work_dir).glob("*/*.parquet") if not p.name.startswith("."))
     return digest({"format": FORMAT_VERSION, "work_dir": cfg.work_dir.resolve(), "cutoff": cutoff,
                     "scale": cfg.scale, "settings": cfg.extra,
                     "processed": _manifest(cfg.processed_dir / MANIFEST),
@@ -172,15 +162,15 @@ def prepare_demo(cfg: Config, cutoff: dt.date | None = None, force: bool = False
     prepare(cfg.data_dir, cfg.processed_dir)  # the processed data, up to date with the raw files
     ds = None
     cutoff = cutoff or latest_predictions(cfg)
-    if cutoff is None or not predictions_file(cfg, cutoff).is_file():
+    if cutoff is None or not layout.predictions_path(cfg.work_dir, cutoff).is_file():
         from hm_lib import pipeline, ranking
 
         ds = load(cfg.data_dir, cfg.processed_dir, prepare_if_needed=False)
         cutoff = cutoff or pipeline.cutoff_for(cfg, ds)
-        if not predictions_file(cfg, cutoff).is_file():
+        if not layout.predictions_path(cfg.work_dir, cutoff).is_file():
             log.info("no ranker predictions for the cut-off %s: training the ranker (hm_lib.ranking.run)", cutoff)
             ranking.run(cfg, ds, cutoff, ranking.relevance_scorer(cfg, cutoff))
-    folder = demo_dir(cfg.work_dir)
+    folder = layout.demo_dir(cfg.work_dir)
     meta = folder / DEMO_FILES["meta"]
     last = {} if force or not meta.is_file() else read_json(meta)
     old = last.get("inputs", {})
@@ -284,7 +274,7 @@ def _recommendations(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.L
             .join(predictions.select(CUSTOMER, ARTICLE, SCORE), on=[CUSTOMER, ARTICLE], how="left")
             .with_columns(pl.col(SCORE).is_null().alias("filled")))
     rows = ranker_rows(ds, cutoff, candidates, recs.filter(~pl.col("filled")), ranker)
-    tables = {entity: pl.read_parquet(fs.offline_path(cfg.work_dir, entity, cutoff)).drop(EVENT_TIMESTAMP)
+    tables = {entity: pl.read_parquet(layout.offline_path(cfg.work_dir, entity, cutoff)).drop(EVENT_TIMESTAMP)
               for entity in fs.KEYS}
 
     def with_entities(part: pl.DataFrame) -> pl.DataFrame:

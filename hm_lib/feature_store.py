@@ -35,6 +35,7 @@ from hm_lib.errors import MissingOutputError
 from hm_lib.features import entity_families
 from hm_lib.features.common import EVENT_TIMESTAMP, lightgbm_input
 from hm_lib.io import atomic_path
+from hm_lib.layout import offline_dir, offline_path, store_dir
 from hm_lib.schema import ARTICLE, CUSTOMER, SCORE
 
 if TYPE_CHECKING:
@@ -58,19 +59,6 @@ _ROW = "_row"
 
 def view_name(entity: str) -> str:
     return f"{entity}_features"
-
-
-def store_dir(work_dir: str | Path) -> Path:
-    return Path(work_dir) / "feature_store"
-
-
-def offline_dir(work_dir: str | Path) -> Path:
-    return store_dir(work_dir) / "offline"
-
-
-def offline_path(work_dir: str | Path, entity: str, cutoff: dt.date) -> Path:
-    """The offline table of an entity at a cut-off."""
-    return offline_dir(work_dir) / entity / f"{cutoff}.parquet"
 
 
 def timestamp(cutoff: dt.date) -> dt.datetime:

@@ -91,7 +91,7 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> WorldDirs:
 def tiny_demo(tiny_world: WorldDirs, tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, Path]:
     """`hm demo --prepare-only` on the tiny world (it trains the ranker first): treat as read-only."""
     from hm_lib.cli import main
-    from hm_lib.demo import demo_dir
+    from hm_lib.layout import demo_dir
 
     work = tmp_path_factory.mktemp("demo")
     cfg = tiny_world.config(work_dir=work)

@@ -13,8 +13,9 @@ import scipy.sparse as sp
 
 from conftest import WorldDirs, make_world
 
+from hm_lib import layout
 from hm_lib.candidates import (
-    SOURCE_SCHEMA, SOURCES, CandidateSettings, CutoffError, Past, candidates_dir, fit_sources,
+    SOURCE_SCHEMA, SOURCES, CandidateSettings, CutoffError, Past, fit_sources,
     generate_candidates, read_candidates, union, write_candidates,
 )
 from hm_lib.candidates.cooccurrence import cooccurrence
@@ -289,7 +290,7 @@ def test_unknown_articles_in_the_sales_are_an_error() -> None:
 def test_write_candidates_layout_and_resume(tiny_past: Past, tiny_data: Dataset, tmp_path: Path) -> None:
     customers = tiny_data.customers
     first = write_candidates(tiny_past, customers, TINY, tmp_path, shard_customers=200, progress=False)
-    folder = candidates_dir(tmp_path, tiny_past.cutoff)
+    folder = layout.candidates_dir(tmp_path, tiny_past.cutoff)
     assert folder == tmp_path / "candidates" / f"cutoff={tiny_past.cutoff}" == first.path
     assert sorted(p.name for p in folder.glob("part-*")) == ["part-0000.parquet", "part-0001.parquet",
                                                               "part-0002.parquet"]

@@ -14,7 +14,6 @@ from hm_lib import ensemble, layout, ranking
 from hm_lib import feature_store as fs
 from hm_lib.candidates import read_candidates
 from hm_lib.candidates.shards import MANIFEST as CANDIDATES
-from hm_lib.candidates.shards import candidates_dir
 from hm_lib.config import Config
 from hm_lib.data import MANIFEST, load
 from hm_lib.ensemble import RELEVANCE
@@ -49,7 +48,7 @@ def test_artefacts_hold_k_explained_recommendations_per_customer(tiny_demo) -> N
 
 def served_and_batch(cfg: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Some customers' recommendations re-scored from the online store, and the artefacts' (same order)."""
-    recs = pl.read_parquet(hm_demo.demo_dir(cfg.work_dir) / "recommendations.parquet")
+    recs = pl.read_parquet(layout.demo_dir(cfg.work_dir) / "recommendations.parquet")
     recs = recs.filter(~pl.col("filled") & (pl.col("customer") < 50)).sort("customer", "article_id")
     ranker = hm_demo.load_ranker(cfg, CUTOFF)
     ds, candidates = load(cfg.data_dir, cfg.processed_dir), read_candidates(cfg.work_dir, CUTOFF)
@@ -69,8 +68,8 @@ def test_serving_from_the_online_store_reproduces_the_scores_and_reasons(tiny_de
 
 def test_paths_agree_with_the_stages_before(tiny_demo) -> None:
     cfg, _ = tiny_demo
-    assert hm_demo.predictions_file(cfg, CUTOFF) == ranking.predictions_path(cfg, CUTOFF)
-    assert hm_demo.candidates_manifest(cfg, CUTOFF) == candidates_dir(cfg.work_dir, CUTOFF) / CANDIDATES
+    assert layout.predictions_path(cfg.work_dir, CUTOFF) == layout.predictions_path(cfg.work_dir, CUTOFF)
+    assert hm_demo.candidates_manifest(cfg, CUTOFF) == layout.candidates_dir(cfg.work_dir, CUTOFF) / CANDIDATES
     tables = hm_demo.feature_tables(cfg, CUTOFF)
     assert tables and tables == sorted(layout.features_dir(cfg.work_dir, CUTOFF).glob("*.parquet"))
     assert hm_demo.latest_predictions(cfg) == CUTOFF
@@ -91,7 +90,7 @@ def work(tiny_demo, tmp_path: Path) -> Config:
 
 def stamps(cfg: Config) -> dict[str, tuple[int, int]]:
     """Every file of the demo folder and of the feature store: (inode, mtime); a rewrite changes them."""
-    files = [*hm_demo.demo_dir(cfg.work_dir).iterdir(), *fs.store_dir(cfg.work_dir).rglob("*")]
+    files = [*layout.demo_dir(cfg.work_dir).iterdir(), *layout.store_dir(cfg.work_dir).rglob("*")]
     return {str(p): (p.stat().st_ino, p.stat().st_mtime_ns) for p in files if p.is_file()}
 
 
@@ -110,9 +109,9 @@ def test_a_second_call_reuses_everything(work: Config) -> None:
 
 @pytest.mark.parametrize("changed", ["predictions", "model", "candidates manifest", "ranking feature table"])
 def test_changed_ranking_outputs_rewrite_the_artefacts_not_the_store(work: Config, changed: str) -> None:
-    predictions = ranking.predictions_path(work, CUTOFF)
+    predictions = layout.predictions_path(work.work_dir, CUTOFF)
     path = {"predictions": predictions, "model": predictions.with_name("ranker.txt"),
-            "candidates manifest": candidates_dir(work.work_dir, CUTOFF) / CANDIDATES,
+            "candidates manifest": layout.candidates_dir(work.work_dir, CUTOFF) / CANDIDATES,
             "ranking feature table": layout.features_dir(work.work_dir, CUTOFF) / "article.parquet"}[changed]
     if changed == "candidates manifest":  # read by content
         write_json({**read_json(path), "note": "rewritten"}, path)
@@ -122,9 +121,9 @@ def test_changed_ranking_outputs_rewrite_the_artefacts_not_the_store(work: Confi
     prepared = hm_demo.prepare_demo(work)
     assert not prepared.store_rebuilt and prepared.artefacts_rebuilt
     after = stamps(work)
-    store = [p for p in before if p.startswith(str(fs.store_dir(work.work_dir)))]
+    store = [p for p in before if p.startswith(str(layout.store_dir(work.work_dir)))]
     assert store and all(after[p] == before[p] for p in store)
-    recommendations = str(hm_demo.demo_dir(work.work_dir) / "recommendations.parquet")
+    recommendations = str(layout.demo_dir(work.work_dir) / "recommendations.parquet")
     assert after[recommendations] != before[recommendations]
     assert not hm_demo.prepare_demo(work).artefacts_rebuilt  # and then reused again
 
@@ -150,7 +149,7 @@ def test_an_interrupted_preparation_is_redone(work: Config, monkeypatch: pytest.
     monkeypatch.setattr(hm_demo, "_candidates_by_source", killed)
     with pytest.raises(KeyboardInterrupt):
         hm_demo.prepare_demo(work, force=True)
-    assert not (hm_demo.demo_dir(work.work_dir) / "meta.json").exists()
+    assert not (layout.demo_dir(work.work_dir) / "meta.json").exists()
     monkeypatch.undo()
     assert hm_demo.prepare_demo(work).artefacts_rebuilt
     assert not hm_demo.prepare_demo(work).artefacts_rebuilt

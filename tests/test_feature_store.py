@@ -15,6 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from hm_lib import feature_store as fs
+from hm_lib import layout
 from hm_lib.cli import main
 from hm_lib.config import Config
 from hm_lib.data import Dataset, load
@@ -44,7 +45,7 @@ def test_apply_publishes_the_cutoff_and_its_training_weeks(served) -> None:
     days = fs.cutoffs(cfg, CUTOFF)
     assert days == [CUTOFF - dt.timedelta(days=7 * i) for i in range(4)]  # tiny: 2 training weeks + early stopping
     for entity in fs.KEYS:
-        files = sorted(p.name for p in (fs.offline_dir(cfg.work_dir) / entity).iterdir())
+        files = sorted(p.name for p in (layout.offline_dir(cfg.work_dir) / entity).iterdir())
         assert files == sorted(f"{d}.parquet" for d in days)
 
 
@@ -105,7 +106,7 @@ def test_list_valued_features_round_trip(served, tmp_path: Path) -> None:
     from feast import FeatureStore
 
     store = FeatureStore(config=fs.repo_config(tmp_path))
-    store.apply(list(fs.definitions(fs.offline_dir(tmp_path))))
+    store.apply(list(fs.definitions(layout.offline_dir(tmp_path))))
     fs.materialize(cfg, CUTOFF)
     keys = ds.customers["customer"]
     through_feast = fs.historical_tables(store, CUTOFF, {"customer": keys, "article_id": ds.articles["article_id"]})
@@ -118,7 +119,7 @@ def test_feast_cli_applies_feature_repo_from_any_working_directory(served, tmp_p
     cfg, _ = served
     root = tmp_path / "checkout"
     shutil.copytree(fs.REPO_DIR, root / "feature_repo", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(fs.offline_dir(cfg.work_dir), fs.offline_dir(root / "data"))
+    shutil.copytree(layout.offline_dir(cfg.work_dir), layout.offline_dir(root / "data"))
     feast = Path(sys.executable).with_name("feast")
     run = subprocess.run([str(feast), "-c", str(root / "feature_repo"), "apply"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)

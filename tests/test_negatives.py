@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from conftest import WorldDirs
+from hm_lib import layout
 from hm_lib.data import Dataset
 from hm_lib.negatives import (
-    PAIR_SCHEMA, NegativeSettings, PairSplit, article_categories, build_pairs, held_out, pairs_dir,
+    PAIR_SCHEMA, NegativeSettings, PairSplit, article_categories, build_pairs, held_out,
     sample_pairs, split_pairs, window_positives,
 )
 from hm_lib.negatives import plots
@@ -251,7 +252,7 @@ def test_build_pairs_stores_per_cutoff_and_reuses(tiny_world: WorldDirs, tiny_da
     cutoff = tiny_data.end_date + dt.timedelta(days=1)
     first = build_pairs(cfg, tiny_data, cutoff)
     assert first.path == tmp_path / "negatives" / f"cutoff={cutoff}" / "pairs.parquet"
-    assert first.path.parent == pairs_dir(tmp_path, cutoff)
+    assert first.path.parent == layout.negatives_dir(tmp_path, cutoff)
     assert first.report.rebuilt and first.pairs.height > first.report.positives > 0
     again = build_pairs(cfg, tiny_data, cutoff)
     assert not again.report.rebuilt and again.pairs.equals(first.pairs)

@@ -10,10 +10,10 @@ from hm_lib.candidates.base import SOURCE_SCHEMA, CandidateSource, union
 from hm_lib.candidates.generate import SOURCES, fit_sources, generate_candidates, propose
 from hm_lib.candidates.past import CutoffError, Past
 from hm_lib.candidates.settings import CandidateSettings
-from hm_lib.candidates.shards import WrittenCandidates, candidates_dir, read_candidates, write_candidates
+from hm_lib.candidates.shards import WrittenCandidates, read_candidates, write_candidates
 
 __all__ = [
     "SOURCES", "SOURCE_SCHEMA", "CandidateSettings", "CandidateSource", "CutoffError", "Past",
-    "WrittenCandidates", "candidates_dir", "fit_sources", "generate_candidates", "propose", "read_candidates",
+    "WrittenCandidates", "fit_sources", "generate_candidates", "propose", "read_candidates",
     "union", "write_candidates",
 ]

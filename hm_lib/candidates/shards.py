@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from hm_lib import layout
 from hm_lib.candidates.generate import SOURCES, fit_sources, propose
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.settings import CandidateSettings
 from hm_lib.digest import digest
 from hm_lib.errors import MissingOutputError
 from hm_lib.io import read_json, write_json, write_parquet
+from hm_lib.layout import candidates_dir
 from hm_lib.progress import bar
 from hm_lib.sales import Customers, customer_frame
 from hm_lib.schema import ARTICLE, CUSTOMER
@@ -45,10 +45,6 @@ class WrittenCandidates:
     customers: int
     rows: int
     seconds: float
-
-
-def candidates_dir(work_dir: str | Path, cutoff: dt.date) -> Path:
-    return layout.cutoff_dir(work_dir, "candidates", cutoff)
 
 
 def part_path(folder: Path, shard: int) -> Path:

@@ -22,6 +22,7 @@ import keras
 import numpy as np
 import polars as pl
 
+from hm_lib import layout
 from hm_lib.config import Config
 from hm_lib.data import Dataset
 from hm_lib.image_model.backbone import (
@@ -81,7 +82,7 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
 def cache_root(cfg: Config, settings: ImageModelSettings) -> Path:
     if settings.cache_dir is not None:
         return Path(settings.cache_dir)
-    return cfg.work_dir / "cache" / "image_model"
+    return layout.image_cache_dir(cfg.work_dir)
 
 
 def prepare_backbone(settings: ImageModelSettings, ds: Dataset, source: ImageSource, root: Path

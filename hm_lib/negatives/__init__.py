@@ -9,10 +9,10 @@ from hm_lib.negatives.sampling import (
 )
 from hm_lib.negatives.settings import NegativeSettings
 from hm_lib.negatives.split import PairSplit, held_out, split_pairs
-from hm_lib.negatives.store import NegativePairs, build_pairs, pairs_dir
+from hm_lib.negatives.store import NegativePairs, build_pairs
 
 __all__ = [
     "PAIR_SCHEMA", "STRATEGIES", "NegativePairs", "NegativeReport", "NegativeSettings", "PairSplit",
-    "article_categories", "build_pairs", "held_out", "pairs_dir", "sample_pairs", "split_pairs",
+    "article_categories", "build_pairs", "held_out", "sample_pairs", "split_pairs",
     "window_positives",
 ]

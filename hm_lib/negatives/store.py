@@ -41,11 +41,6 @@ class NegativePairs:
     path: Path
 
 
-def pairs_dir(work_dir: Path, cutoff: dt.date) -> Path:
-    """{work_dir}/negatives/cutoff=YYYY-MM-DD."""
-    return layout.cutoff_dir(work_dir, "negatives", cutoff)
-
-
 def inputs_digest(inputs: WindowInputs, cutoff: dt.date, settings: NegativeSettings, seed: int) -> str:
     """A hash of everything the draw depends on (the positives are sorted, so their bytes are stable).
 
@@ -63,7 +58,7 @@ def build_pairs(cfg: Config, ds: Dataset, cutoff: dt.date, settings: NegativeSet
     settings = settings or cfg.settings("negatives", NegativeSettings)
     inputs = window_inputs(ds.transactions, ds.articles, cutoff, settings)
     key = inputs_digest(inputs, cutoff, settings, cfg.seed)
-    folder = pairs_dir(cfg.work_dir, cutoff)
+    folder = layout.negatives_dir(cfg.work_dir, cutoff)
     path, stamp = folder / PAIRS_FILE, Stamp(folder / REPORT_FILE)
     stored = None if force else stamp.current(key)
     if stored is not None and path.is_file():

@@ -162,10 +162,6 @@ def predict(cfg: Config, ds: Dataset, models: dict[str, Ranker], cutoff: dt.date
     return {name: pl.concat(frames) for name, frames in parts.items()}
 
 
-def predictions_path(cfg: Config, cutoff: dt.date) -> Path:
-    return layout.predictions_path(cfg.work_dir, cutoff)
-
-
 def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None,
         compare: bool = False) -> RankingRun:
     """Train for `cutoff`, rank every customer, save the predictions and the model.
@@ -180,7 +176,7 @@ def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | Non
         models[WITHOUT_RELEVANCE] = make_ranker(settings).fit(train_frame.drop(RELEVANCE_FEATURES),
                                                               valid.drop(RELEVANCE_FEATURES))
     preds = predict(cfg, ds, models, cutoff, scorer)
-    write_parquet(preds["ranker"], predictions_path(cfg, cutoff))
+    write_parquet(preds["ranker"], layout.predictions_path(cfg.work_dir, cutoff))
     save_ranker(models["ranker"], layout.ranker_dir(cfg.work_dir, cutoff))
     alternatives = {name: (models[name], preds[name]) for name in models if name != "ranker"}
     return RankingRun(cutoff, models["ranker"], preds["ranker"], train_frame.height, valid.height, alternatives)
@@ -199,7 +195,7 @@ def relevance_filter_report(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: R
 
 
 def read_predictions(cfg: Config, cutoff: dt.date) -> pl.DataFrame:
-    path = predictions_path(cfg, cutoff)
+    path = layout.predictions_path(cfg.work_dir, cutoff)
     if not path.exists():
         raise MissingOutputError(f"no ranker predictions for cut-off {cutoff} in {path}: run notebooks/06_ranking "
                                  "(hm run --from 06_ranking) first")
