@@ -212,10 +212,10 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     result = EnsembleResult(cutoff, settings, scorer, table, curves, parts.summary(), pl.DataFrame(history),
                             {"weights": stacker.weights.tolist(), "bias": stacker.bias, "losses": stacker.losses},
                             timings, folder)
-    stamp.write(inputs, **{"cutoff": cutoff.isoformat(), "settings": settings.as_dict(),
-                "image_settings": image_settings.as_dict(), "comparison": table.to_dicts(),
-                "calibration": curves.to_dicts(), "resampling": result.resampling, "history": history,
-                "stacker": result.stacker, "timings": timings, "time_ratio": result.time_ratio})
+    stamp.write(inputs, cutoff=cutoff.isoformat(), settings=settings.as_dict(),
+                image_settings=image_settings.as_dict(), comparison=table.to_dicts(),
+                calibration=curves.to_dicts(), resampling=result.resampling, history=history,
+                stacker=result.stacker, timings=timings, time_ratio=result.time_ratio)
     shutil.rmtree(work, ignore_errors=True)
     log.info("ensemble: saved to %s; ensemble/single time ratio %s", folder, result.time_ratio)
     return result
