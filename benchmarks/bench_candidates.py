@@ -37,9 +37,9 @@ from hm_lib.candidates import (  # noqa: E402
 )
 from hm_lib.candidates.cooccurrence import cooccurrence  # noqa: E402
 from hm_lib.config import Config  # noqa: E402
+from hm_lib.cutoffs import cutoff_for  # noqa: E402
 from hm_lib.data import Dataset, load, prepare  # noqa: E402
 from hm_lib.evaluation import candidate_report, week_truth  # noqa: E402
-from hm_lib.pipeline import cutoff_for  # noqa: E402
 from hm_lib.synthetic import Knobs, generate, load_truth  # noqa: E402
 
 PANDAS_SOURCES = ("repurchase", "together", "similar", "popular", "last_year")

@@ -36,9 +36,22 @@ import polars as pl
 from benchmarks.measure import world_with_photos
 from hm_lib.config import Config
 from hm_lib.data import Dataset, load
-from hm_lib.image_model import (ImageModelSettings, ImageSource, PairBatches, article_features, build_backbone,
-                                build_model, evaluate, linear_probe, model_tables, run_image_stage,
-                                sample_eval_set, score_pairs, split_backbone, train_variant)
+from hm_lib.image_model import (
+    ImageModelSettings,
+    ImageSource,
+    PairBatches,
+    build_backbone,
+    build_model,
+    evaluate,
+    linear_probe,
+    model_tables,
+    photo_features,
+    run_image_stage,
+    sample_eval_set,
+    score_pairs,
+    split_backbone,
+    train_variant,
+)
 from hm_lib.image_model.backbone import preprocess
 from hm_lib.image_model.features import run_in_batches
 from hm_lib.image_model.history import history_start, with_purchase_history
@@ -87,7 +100,7 @@ def throughput(cfg: Config, ds: Dataset, train: pl.DataFrame, scale: str, batch:
     tables = model_tables(ds.articles, ds.customers, settings.article_attributes, settings.customer_attributes)
     split = split_backbone(build_backbone(settings), settings.trainable_from)
     source = ImageSource(cfg.data_dir, settings.image_size, settings.decode_workers)
-    features = article_features(split, settings, source, tables.article_ids, settings.cache_dir)
+    features = photo_features(split, settings, source, tables.article_ids, settings.cache_dir)
     tables = with_purchase_history(tables, ds.transactions, history_start(train), settings, features)
     photos, _ = source.read_all(tables.article_ids)
     model = build_model("end_to_end", settings, tables, features, clone_tail(split.tail))

@@ -19,12 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 from benchmarks.measure import peak_rss_mib, synthetic_raw  # noqa: E402
-from hm_lib import pipeline  # noqa: E402
+from hm_lib import cutoffs  # noqa: E402
 from hm_lib.config import Config  # noqa: E402
 from hm_lib.data import load  # noqa: E402
 from hm_lib.negatives import NegativeSettings, build_pairs, split_pairs  # noqa: E402
-
-
 
 
 def _child(step: str, raw: Path, work: Path, scale: str, seed: int) -> None:
@@ -33,7 +31,7 @@ def _child(step: str, raw: Path, work: Path, scale: str, seed: int) -> None:
     start = time.perf_counter()
     ds = load(cfg.data_dir, cfg.processed_dir)
     loaded = time.perf_counter()
-    cutoff = pipeline.cutoff_for(cfg, ds)
+    cutoff = cutoffs.cutoff_for(cfg, ds)
     settings = NegativeSettings.for_scale(scale)
     result = build_pairs(cfg, ds, cutoff, settings, force=step == "draw")
     built = time.perf_counter()

@@ -40,7 +40,7 @@ def devices() -> list[str]:
 def run(scale: str, world: Path, seed: int = 42) -> dict[str, Any]:
     import keras
 
-    from hm_lib import negatives, pipeline, ranking
+    from hm_lib import cutoffs, negatives, ranking
     from hm_lib.config import Config
     from hm_lib.data import load
     from hm_lib.ensemble import EnsembleSettings, run_ensemble
@@ -59,7 +59,7 @@ def run(scale: str, world: Path, seed: int = 42) -> dict[str, Any]:
     start = time.perf_counter()
     ds = load(cfg.data_dir, cfg.processed_dir)
     timed("prepare", start)
-    cutoff = pipeline.cutoff_for(cfg, ds)
+    cutoff = cutoffs.cutoff_for(cfg, ds)
     start = time.perf_counter()
     settings = cfg.settings("negatives", negatives.NegativeSettings)
     split = negatives.split_pairs(negatives.build_pairs(cfg, ds, cutoff, settings).pairs, cutoff, settings, seed)

@@ -72,8 +72,9 @@ def _duration(seconds: float) -> str:
 
 def summary(cfg: Config) -> list[str]:
     """What a finished run produced, in a few lines: the scores when validating, else the submission."""
-    from hm_lib.pipeline import VALIDATION_FILE, kaggle_command
     from hm_lib.schema import SUBMISSION_FILE
+    from hm_lib.submission import kaggle_command
+    from hm_lib.validation import VALIDATION_FILE
 
     report = f"report: {cfg.output_dir / INDEX_FILE} (every notebook as a page)"
     if cfg.validate:

@@ -78,7 +78,8 @@ def _dataset(args: argparse.Namespace, validate: bool = False):
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
-    from hm_lib.pipeline import baseline_run, cutoff_for
+    from hm_lib.cutoffs import cutoff_for
+    from hm_lib.validation import baseline_run
 
     cfg, ds = _dataset(args, validate=args.validate)
     result = baseline_run(cfg, ds, args.name, cutoff_for(cfg, ds), validate=args.validate)
@@ -87,7 +88,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_oracle(args: argparse.Namespace) -> int:
-    from hm_lib.pipeline import oracle_run
+    from hm_lib.validation import oracle_run
 
     cfg, ds = _dataset(args)
     result = oracle_run(cfg, ds, args.week_start)
@@ -148,8 +149,8 @@ def _serving(args: argparse.Namespace) -> Config:
 
 def cmd_features(args: argparse.Namespace) -> int:
     from hm_lib import feature_store, layout
+    from hm_lib.cutoffs import cutoff_for
     from hm_lib.data import load_config
-    from hm_lib.pipeline import cutoff_for
 
     cfg = _serving(args)
     ds = load_config(cfg)
@@ -172,8 +173,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cfg = _serving(args)
     cutoff = cfg.cutoff  # None: the latest predictions on disk (see prepare_demo)
     if args.validate:
+        from hm_lib.cutoffs import cutoff_for
         from hm_lib.data import load_config
-        from hm_lib.pipeline import cutoff_for
 
         cutoff = cutoff_for(cfg, load_config(cfg))
     prepared = demo.prepare_demo(cfg, cutoff, force=args.force)

@@ -153,7 +153,7 @@ def prepare_demo(cfg: Config, cutoff: dt.date | None = None, force: bool = False
     """The feature store and the app's artefacts, in ``{work_dir}/demo``; each rebuilt only when stale.
 
     The cut-off: ``cutoff``, else the latest one with ranker predictions, else the chain's
-    (:func:`hm_lib.pipeline.cutoff_for`); the ranker is trained first when its predictions are
+    (:func:`hm_lib.cutoffs.cutoff_for`); the ranker is trained first when its predictions are
     missing. ``force``: rebuild both. The data are loaded only when something is rebuilt.
     """
     from hm_lib import feature_store as fs
@@ -163,10 +163,10 @@ def prepare_demo(cfg: Config, cutoff: dt.date | None = None, force: bool = False
     ds = None
     cutoff = cutoff or latest_predictions(cfg)
     if cutoff is None or not layout.predictions_path(cfg.work_dir, cutoff).is_file():
-        from hm_lib import pipeline, ranking
+        from hm_lib import cutoffs, ranking
 
         ds = load(cfg.data_dir, cfg.processed_dir, prepare_if_needed=False)
-        cutoff = cutoff or pipeline.cutoff_for(cfg, ds)
+        cutoff = cutoff or cutoffs.cutoff_for(cfg, ds)
         if not layout.predictions_path(cfg.work_dir, cutoff).is_file():
             log.info("no ranker predictions for the cut-off %s: training the ranker (hm_lib.ranking.run)", cutoff)
             ranking.run(cfg, ds, cutoff, ranking.relevance_scorer(cfg, cutoff))

@@ -105,6 +105,11 @@ def week_truth(transactions: pl.DataFrame, start: dt.date, days: int = 7) -> pl.
     return _pairs(window).sort(CUSTOMER, ARTICLE)
 
 
+def week_customers(transactions: pl.DataFrame, start: dt.date, days: int = 7) -> pl.DataFrame:
+    """The distinct customers who bought in [start, start + days), sorted (one column)."""
+    return week_truth(transactions, start, days).select(CUSTOMER).unique().sort(CUSTOMER)
+
+
 @dataclass(frozen=True)
 class Split:
     """Training rows before ``cutoff`` and the held-out rows of [cutoff, test_end] (inclusive)."""

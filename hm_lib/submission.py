@@ -3,20 +3,27 @@
 Both directions are vectorised polars (no Python loop per customer): the writer builds one list
 per customer (:func:`hm_lib.baselines.ranked_lists`) and joins the zero-padded ids with
 ``list.join``; the validator reads every line as one string and checks all rows at once,
-reporting every problem it finds.
+reporting every problem it finds. :func:`write_scored_submission` is the stage's end: the file,
+its check, and on a synthetic world its score on the hidden target week.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from hm_lib.baselines import ranked_lists
+from hm_lib.baselines import popular_last_week, ranked_lists
+from hm_lib.config import Config
+from hm_lib.cutoffs import is_after_data
+from hm_lib.data import Dataset
 from hm_lib.errors import InputError
+from hm_lib.evaluation import score
 from hm_lib.io import atomic_path
-from hm_lib.schema import ARTICLE, ARTICLE_ID_DIGITS, CUSTOMER, K
+from hm_lib.schema import ARTICLE, ARTICLE_ID_DIGITS, CUSTOMER, SUBMISSION_FILE, K
+from hm_lib.truth import has_truth, truth_for_week
 
 HEADER = "customer_id,prediction"
 CUSTOMER_ID = "customer_id"
@@ -231,3 +238,21 @@ def _prediction_problems(rows: pl.DataFrame, distinct: pl.Series, known: pl.Seri
             found = rows.select("line_no", tokens).explode("_tokens").filter(tokens.is_in(bad.implode()))
             problems += _first(found, pl.lit(True), kind, message, tokens)
     return problems
+
+
+def write_scored_submission(cfg: Config, ds: Dataset, predictions: pl.DataFrame, cutoff: dt.date,
+                            path: Path | None = None) -> dict:
+    """Write and validate a submission; on a synthetic world, also score it on the hidden target week."""
+    path = path or cfg.output_dir / SUBMISSION_FILE
+    fill = popular_last_week(ds.transactions.filter(pl.col("t_dat") < cutoff), cutoff, [0], cfg.k)
+    write_submission(predictions, ds.customers, ds.articles, path, fill=fill[ARTICLE].to_list(), k=cfg.k)
+    report = validate_submission(path, ds.customers, ds.articles, k=cfg.k)
+    out = {"submission": str(path), "rows": report.rows}
+    if has_truth(cfg, ds) and is_after_data(ds, cutoff):
+        out["target_week"] = score(predictions, truth_for_week(cfg, ds, cutoff), cutoff, 7)
+    return out
+
+
+def kaggle_command(path: Path, message: str) -> str:
+    """The line that uploads a submission to the competition."""
+    return f'kaggle competitions submit -c h-and-m-personalized-fashion-recommendations -f {path} -m "{message}"'

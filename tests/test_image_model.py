@@ -20,11 +20,11 @@ from hm_lib.image_model import (
     ImageModelSettings,
     ImageSource,
     PairBatches,
-    article_features,
     build_backbone,
     build_model,
     linear_probe,
     load_model,
+    photo_features,
     plot_neighbour_grid,
     plot_training_curves,
     ranking_metrics,
@@ -119,9 +119,9 @@ def test_placeholders_are_counted_and_cached(messy_raw, tmp_path, caplog) -> Non
     split = split_backbone(build_backbone(SETTINGS), SETTINGS.trainable_from)
     source = ImageSource(raw, SETTINGS.image_size, decoder="pil")
     with caplog.at_level(logging.WARNING, logger="hm_lib.image_model"):
-        feats = article_features(split, SETTINGS, source, ids, tmp_path / "cache")
+        feats = photo_features(split, SETTINGS, source, ids, tmp_path / "cache")
     assert "2 of 6 photos missing and 2 unreadable" in caplog.text
-    again = article_features(split, SETTINGS, source, ids, tmp_path / "cache")
+    again = photo_features(split, SETTINGS, source, ids, tmp_path / "cache")
     assert again.status.tolist() == feats.status.tolist() == [OK, MISSING, CORRUPT, CORRUPT, OK, MISSING]
     white = feats.maps.take(np.array([1]))
     np.testing.assert_array_equal(feats.maps.take(np.array([2, 3, 5])), np.repeat(white, 3, axis=0))
@@ -132,12 +132,12 @@ def test_outside_the_photo_window_articles_share_the_placeholder_and_photos_are_
     raw, ids = messy_raw
     split = split_backbone(build_backbone(SETTINGS), SETTINGS.trainable_from)
     source = ImageSource(raw, SETTINGS.image_size, decoder="pil")
-    everything = article_features(split, SETTINGS, source, ids, tmp_path / "all")
+    everything = photo_features(split, SETTINGS, source, ids, tmp_path / "all")
     asked: list[int] = []
     original = ImageSource.read
     monkeypatch.setattr(ImageSource, "read", lambda self, a, *args: (asked.extend(a), original(self, a, *args))[1])
     read = np.array([True, False, False, True, True, False])
-    some = article_features(split, SETTINGS, source, ids, tmp_path / "some", read)
+    some = photo_features(split, SETTINGS, source, ids, tmp_path / "some", read)
     assert sorted(asked) == sorted([*ids[read].tolist(), PLACEHOLDER_ID])  # the others' photos are never opened
     assert some.status.tolist() == [OK, NOT_READ, NOT_READ, CORRUPT, OK, NOT_READ]
     np.testing.assert_array_equal(some.pooled.take(np.flatnonzero(read)), everything.pooled.take(np.flatnonzero(read)))
@@ -330,9 +330,9 @@ def test_cached_features_equal_features_computed_from_the_photos(messy_raw, tmp_
     settings = SETTINGS
     split = split_backbone(build_backbone(settings), settings.trainable_from)
     source = ImageSource(raw, settings.image_size, decoder="pil")
-    first = article_features(split, settings, source, ids, tmp_path / "cache")
+    first = photo_features(split, settings, source, ids, tmp_path / "cache")
     stamp = (first.maps.folder / "features.npy").stat().st_mtime_ns
-    cached = article_features(split, settings, source, ids, tmp_path / "cache")
+    cached = photo_features(split, settings, source, ids, tmp_path / "cache")
     assert (cached.maps.folder / "features.npy").stat().st_mtime_ns == stamp  # nothing recomputed
     images, _ = source.read_all(ids)
     direct = keras.ops.convert_to_numpy(split.head(preprocess(images), training=False))
@@ -343,7 +343,7 @@ def test_cached_features_equal_features_computed_from_the_photos(messy_raw, tmp_
     # a changed photo is recomputed (one row appended), the others are read back unchanged
     path = raw / schema.image_relpath(int(ids[0]))
     Image.open(path).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(path)
-    changed = article_features(split, settings, source, ids, tmp_path / "cache")
+    changed = photo_features(split, settings, source, ids, tmp_path / "cache")
     assert changed.maps.values.shape[0] == ids.size + 1
     rest = np.arange(1, ids.size)
     np.testing.assert_array_equal(changed.maps.take(rest), cached.maps.take(rest))

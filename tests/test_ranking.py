@@ -13,7 +13,7 @@ from hm_lib.config import Config
 from hm_lib.ensemble import RELEVANCE, RelevanceScorer
 from hm_lib.evaluation import score
 from hm_lib.negatives import build_pairs
-from hm_lib.pipeline import validation_scores
+from hm_lib.validation import validation_scores
 
 # The ranker's MAP@12 over three held-out weeks of the small world, as a multiple of the better baseline's:
 # 1.30-1.41 over ranker seeds 1-3 (train_weeks=4); a floor well below that spread.

@@ -9,15 +9,14 @@ import numpy as np
 import polars as pl
 import pytest
 import scipy.sparse as sp
-
 from conftest import WorldDirs, make_world
+
 from hm_lib import schema
 from hm_lib.baselines import popular_last_week
 from hm_lib.data import prepare
 from hm_lib.evaluation import map_at_k, week_truth
-from hm_lib.figures import behaviour_figures
-from hm_lib.synthetic import load_truth, oracle_predictions, target_week
-from hm_lib.synthetic import vocab
+from hm_lib.synthetic import load_truth, oracle_predictions, target_week, vocab
+from hm_lib.world_figures import behaviour_figures
 
 RAW_FILES = (schema.ARTICLES_FILE, schema.CUSTOMERS_FILE, schema.TRANSACTIONS_FILE)
 

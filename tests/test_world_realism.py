@@ -5,9 +5,9 @@ A guard against a generator change that silently makes the world easier (docs/da
 from __future__ import annotations
 
 import pytest
-
 from conftest import WorldDirs, make_world
-from hm_lib.figures import REAL, TOLERANCE, behaviour_figures, compare, world_figures
+
+from hm_lib.world_figures import REAL, TOLERANCE, behaviour_figures, compare, world_figures
 
 # Figures that do not depend on the size of the world, checked at small scale.
 SCALE_FREE = (

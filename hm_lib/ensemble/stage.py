@@ -37,7 +37,7 @@ from hm_lib.ensemble.scorer import MemberTables, RelevanceScorer, sigmoid
 from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.ensemble.stacker import fit_stacker
 from hm_lib.image_model.backbone import BackboneSplit
-from hm_lib.image_model.features import ArticleFeatures, article_features, photo_window
+from hm_lib.image_model.features import ArticleFeatures, photo_features, photo_window
 from hm_lib.image_model.history import history_start, scoring_histories, with_purchase_history
 from hm_lib.image_model.images import ImageSource
 from hm_lib.image_model.model import CALIBRATED
@@ -97,7 +97,7 @@ def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_se
                          image_settings.decoder)
     split, _ = prepare_backbone(image_settings, ds, source, root)
     read = photo_window(tables.article_ids, ds.transactions, cutoff, image_settings.photo_days)
-    return article_features(split, image_settings, source, tables.article_ids, root, read), split
+    return photo_features(split, image_settings, source, tables.article_ids, root, read), split
 
 
 def _save_member(folder: Path, i: int, tables: MemberTables, history: list[dict[str, Any]], seconds: float) -> None:

@@ -15,7 +15,7 @@ _EXPORTS = {
                     "backbone"),
     "FeatureTable": "cache", "PairBatches": "data",
     **dict.fromkeys(("EvalSet", "ranking_metrics", "sample_eval_set"), "evaluate"),
-    **dict.fromkeys(("ArticleFeatures", "article_features"), "features"),
+    **dict.fromkeys(("ArticleFeatures", "photo_features"), "features"),
     **dict.fromkeys(("ImageSource", "placeholder_counts"), "images"),
     "RelevanceModel": "model",
     **dict.fromkeys(("load_model", "save_model"), "persist"),

@@ -113,7 +113,7 @@ def run_in_batches(model: keras.Model, x: np.ndarray, batch: int = PREDICT_BATCH
                            for lo in range(0, len(x), batch)]).astype(np.float32)
 
 
-def article_features(split: BackboneSplit, settings: ImageModelSettings, source: ImageSource,
+def photo_features(split: BackboneSplit, settings: ImageModelSettings, source: ImageSource,
                      article_ids: np.ndarray, cache_root: Path, read: np.ndarray | None = None) -> ArticleFeatures:
     """Cached head maps and pooled features of ``article_ids`` (computed for new or changed photos).
 

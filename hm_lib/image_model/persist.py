@@ -13,7 +13,7 @@ import keras
 import polars as pl
 
 from hm_lib.image_model.backbone import BackboneSplit, build_backbone, split_backbone
-from hm_lib.image_model.features import article_features
+from hm_lib.image_model.features import photo_features
 from hm_lib.image_model.images import ImageSource
 from hm_lib.image_model.model import RelevanceModel
 from hm_lib.image_model.scoring import ImageRelevanceModel
@@ -70,6 +70,6 @@ def load_model(folder: Path, raw_dir: Path | None = None,
         source = ImageSource(Path(raw_dir or config["raw_dir"]), settings.image_size, settings.decode_workers,
                              settings.decoder)
         root = Path(cache_root or config["cache_root"])
-        features = article_features(split, settings, source, article_ids, root, read)
+        features = photo_features(split, settings, source, article_ids, root, read)
         image = image_table(keras_model.variant, features)
     return ImageRelevanceModel(keras_model, settings, article_ids, image)

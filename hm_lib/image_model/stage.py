@@ -33,7 +33,7 @@ from hm_lib.image_model.backbone import (
     split_backbone,
 )
 from hm_lib.image_model.evaluate import evaluate, sample_eval_set
-from hm_lib.image_model.features import ArticleFeatures, article_features, photo_window
+from hm_lib.image_model.features import ArticleFeatures, photo_features, photo_window
 from hm_lib.image_model.history import history_start, scoring_histories, with_purchase_history
 from hm_lib.image_model.images import ImageSource, placeholder_counts
 from hm_lib.image_model.model import CALIBRATED
@@ -118,8 +118,8 @@ def style_probe(cfg: Config, ds: Dataset, tables: ModelTables, features: Article
                 models: dict[str, ImageRelevanceModel], positions: np.ndarray) -> pl.DataFrame | None:
     """Linear-probe accuracy of the hidden style, on the articles at ``positions``, from the pooled features
     and from the calibration layer of each calibrated variant in ``models``."""
-    from hm_lib.pipeline import has_truth
     from hm_lib.synthetic import load_truth
+    from hm_lib.truth import has_truth
 
     if not has_truth(cfg, ds):
         return None
@@ -180,7 +180,7 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
             split, weights = prepare_backbone(settings, ds, source, root)
         with _timed(timings, "feature cache"):
             read = photo_window(tables.article_ids, ds.transactions, cutoff, settings.photo_days)
-            features = article_features(split, settings, source, tables.article_ids, root, read)
+            features = photo_features(split, settings, source, tables.article_ids, root, read)
     with _timed(timings, "purchase histories"):
         tables = with_purchase_history(tables, ds.transactions, history_start(pairs_train), settings, features)
         scoring_history = scoring_histories(tables, ds.transactions, cutoff)

@@ -29,14 +29,15 @@ from hm_lib.ensemble.filtering import filter_candidates, threshold_recall
 from hm_lib.ensemble.scorer import RELEVANCE, RelevanceScorer, load_scorer
 from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.errors import MissingOutputError
-from hm_lib.evaluation import candidate_report, score, week_truth
+from hm_lib.evaluation import candidate_report, score, week_customers, week_truth
 from hm_lib.io import write_parquet
-from hm_lib.pipeline import truth_for_week, validation_scores
 from hm_lib.progress import bar
 from hm_lib.ranking.base import Ranker
 from hm_lib.ranking.frames import FeatureTables, assemble, label, with_positives
 from hm_lib.ranking.registry import make_ranker, save_ranker
 from hm_lib.ranking.settings import RankerSettings
+from hm_lib.truth import truth_for_week
+from hm_lib.validation import validation_scores
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -94,7 +95,7 @@ def with_relevance(candidates: pl.DataFrame, scorer: RelevanceScorer | None, min
 def week_buyers(cfg: Config, ds: Dataset, cutoff: dt.date) -> pl.DataFrame:
     """The customers who buy in the week from `cutoff`: at most `max_week_buyers` of them (a seeded sample)."""
     limit = cfg.settings("ranker", RankerSettings).max_week_buyers
-    buyers = week_truth(ds.transactions, cutoff, 7).select(schema.CUSTOMER).unique().sort(schema.CUSTOMER)
+    buyers = week_customers(ds.transactions, cutoff)
     if buyers.height > limit:
         buyers = buyers.sample(limit, seed=cfg.seed).sort(schema.CUSTOMER)
     return buyers

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import polars as pl
 
-from hm_lib.figures import TOLERANCE, compare, world_figures
 from hm_lib.io import read_json, write_json
+from hm_lib.world_figures import TOLERANCE, compare, world_figures
 
 REPORT_FILE = "world_report.json"
 

@@ -1,0 +1,72 @@
+"""Scores on the held-out week and the run's record of them, outputs/validation.json.
+
+Each stage merges its figures into the one file; the baselines and (on a synthetic world) the
+oracle give every score its yardsticks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+
+from hm_lib import schema
+from hm_lib.baselines import BASELINES
+from hm_lib.config import Config
+from hm_lib.data import Dataset
+from hm_lib.evaluation import score, week_customers
+from hm_lib.io import read_json, write_json, write_parquet
+from hm_lib.submission import write_scored_submission
+from hm_lib.truth import has_truth, oracle_week, truth_for_week
+
+VALIDATION_FILE = "validation.json"
+
+
+def record_validation(cfg: Config, figures: dict) -> Path:
+    """Merge figures into outputs/validation.json (atomically); later stages add theirs."""
+    path = cfg.output_dir / VALIDATION_FILE
+    current = read_json(path) if path.exists() else {}
+    current.update(figures)
+    return write_json(current, path)
+
+
+def baseline_predictions(ds: Dataset, name: str, cutoff: dt.date, customers: pl.DataFrame | None = None,
+                         k: int = schema.K) -> pl.DataFrame:
+    """A baseline's top `k` for `customers` (default: every customer) from the purchases before `cutoff`."""
+    if name not in BASELINES:
+        raise ValueError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}")
+    train = ds.transactions.filter(pl.col("t_dat") < cutoff)
+    return BASELINES[name](train, cutoff, ds.customers if customers is None else customers, k)
+
+
+def validation_scores(cfg: Config, ds: Dataset, cutoff: dt.date) -> dict:
+    """MAP@12 of both baselines (and of the oracle on synthetic data) on the week from `cutoff`."""
+    rows = truth_for_week(cfg, ds, cutoff)
+    buyers = week_customers(rows, cutoff, cfg.holdout_days)
+    out = {"cutoff": str(cutoff), "days": cfg.holdout_days, "buyers": buyers.height}
+    for name in BASELINES:
+        out[f"baseline_{name}"] = score(baseline_predictions(ds, name, cutoff, buyers), rows, cutoff, cfg.holdout_days)
+    if has_truth(cfg, ds):
+        oracle = oracle_week(cfg, ds, cutoff, buyers[schema.CUSTOMER].to_numpy())
+        out["oracle"] = score(oracle, rows, cutoff, cfg.holdout_days)
+    return out
+
+
+def baseline_run(cfg: Config, ds: Dataset, name: str, cutoff: dt.date, validate: bool) -> dict:
+    """`hm baseline NAME`: score it on the held-out week, or write its submission file."""
+    if validate:
+        rows = truth_for_week(cfg, ds, cutoff)
+        buyers = week_customers(rows, cutoff, cfg.holdout_days)
+        return {"baseline": name, "cutoff": str(cutoff),
+                **score(baseline_predictions(ds, name, cutoff, buyers), rows, cutoff, cfg.holdout_days)}
+    path = cfg.output_dir / "baselines" / f"{name}_submission.csv"
+    return {"baseline": name, **write_scored_submission(cfg, ds, baseline_predictions(ds, name, cutoff), cutoff, path)}
+
+
+def oracle_run(cfg: Config, ds: Dataset, week_start: dt.date) -> dict:
+    """`hm oracle`: the oracle's MAP@12 on a week (a data week, or the hidden target week)."""
+    rows = truth_for_week(cfg, ds, week_start)
+    buyers = week_customers(rows, week_start, 7)
+    preds = oracle_week(cfg, ds, week_start, buyers[schema.CUSTOMER].to_numpy())
+    path = write_parquet(preds, cfg.output_dir / f"oracle_{week_start}.parquet")
+    return {"week_start": str(week_start), "predictions": str(path), **score(preds, rows, week_start, 7)}
