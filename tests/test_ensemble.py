@@ -98,7 +98,7 @@ def test_threshold_recall_and_filtering() -> None:
 @pytest.fixture(scope="module")
 def stage(tiny_world, tiny_data, tmp_path_factory):
     work = tmp_path_factory.mktemp("ensemble")
-    cfg = tiny_world.config(work_dir=work, output_dir=work / "outputs")
+    cfg = tiny_world.config(work_dir=work, output_dir=work / "outputs", ensemble__member_epochs=1)
     cutoff = tiny_data.end_date - dt.timedelta(days=6)
     return cfg, tiny_data, cutoff, run_ensemble(cfg, tiny_data, cutoff)
 
@@ -115,6 +115,9 @@ def test_stage_compares_members_mean_stacker_and_single_model(stage) -> None:
     assert loss["stacker"] < loss["class-weighted single"], loss
     assert set(result.calibration["model"].unique()) == set(names)
     assert result.scorer.members == settings.members and result.time_ratio is not None
+    assert result.history.group_by("member").len().sort("member")["len"].to_list() == [1] * settings.members  # member_epochs
+    full = EnsembleSettings.for_scale("full")
+    assert (full.member_epochs, full.single_model) == (1, False)
     # the held-out comparison pairs are the split's validation pairs: no member trained on them
     negative_settings = cfg.settings("negatives", NegativeSettings)
     split = split_pairs(build_pairs(cfg, ds, cutoff).pairs, cutoff, negative_settings, cfg.seed)

@@ -2,6 +2,7 @@
 features, and the ranker compared with and without them on the tiny world."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -55,13 +56,25 @@ def test_relevance_features_rank_within_each_customer(tiny_data) -> None:
 def test_run_compares_the_ranker_with_and_without_the_relevance(tiny_world, tiny_data, tmp_path) -> None:
     cfg = tiny_world.config(work_dir=tmp_path, output_dir=tmp_path / "outputs", validate=True)
     cutoff = tiny_data.end_date - dt.timedelta(days=6)
-    result = ranking.run(cfg, tiny_data, cutoff, random_scorer(tiny_data), compare=True)
+    scorer = random_scorer(tiny_data)
+    result = ranking.run(cfg, tiny_data, cutoff, scorer, compare=True)
     assert RELEVANCE in result.model.feature_names
     (model, predictions), = result.alternatives.values()
     assert not set(ranking.RELEVANCE_FEATURES) & set(model.feature_names)
     for preds in (result.predictions, predictions):
         assert preds.group_by(schema.CUSTOMER).len()["len"].max() <= cfg.k
     assert ranking.read_predictions(cfg, cutoff).equals(result.predictions)
+    # Validating ranks the held-out week's buyers only, and their lists are those of ranking everyone.
+    buyers = ranking.ranked_customers(cfg, tiny_data, cutoff)
+    assert buyers is not None and buyers.height < tiny_data.customers.height
+    assert set(result.predictions[schema.CUSTOMER]) <= set(buyers[schema.CUSTOMER])
+    everyone = ranking.predict(cfg, tiny_data, {"ranker": result.model}, cutoff, scorer)["ranker"]
+    assert everyone[schema.CUSTOMER].n_unique() > result.predictions[schema.CUSTOMER].n_unique()
+    kept = everyone.filter(pl.col(schema.CUSTOMER).is_in(buyers[schema.CUSTOMER].implode()))
+    assert kept.sort(kept.columns).equals(result.predictions.sort(kept.columns))
+    assert ranking.ranked_customers(dataclasses.replace(cfg, validate=False), tiny_data, cutoff) is None
+    every = tiny_world.config(validate=True, ranker__validate_every_customer=True)
+    assert ranking.ranked_customers(every, tiny_data, cutoff) is None
     with pytest.raises(FileNotFoundError, match="05_ensemble"):
         RelevanceScorer.load(tmp_path / "nowhere")
 

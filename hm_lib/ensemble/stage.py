@@ -187,7 +187,8 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     for stale in folder.glob("members-*"):
         if stale != work:  # kept members of other inputs
             shutil.rmtree(stale, ignore_errors=True)
-    trainer = MemberTrainer(settings.variant, image_settings, tables, features, backbone, verbose, scoring_history)
+    member_settings = image_settings.replace(epochs_frozen=settings.member_epochs or image_settings.epochs_frozen)
+    trainer = MemberTrainer(settings.variant, member_settings, tables, features, backbone, verbose, scoring_history)
     members, history, member_seconds = _train_members(trainer, parts, work, cfg.seed, settings.share_image_branch)
     timings["members"] = member_seconds
     start = time.perf_counter()
@@ -203,7 +204,7 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     if settings.single_model:
         labels = parts.members[LABEL].to_numpy()  # the members' pairs together: every negative
         weights = compute_class_weight("balanced", classes=np.array([0, 1]), y=labels)[labels]
-        single = MemberTrainer(settings.variant, image_settings, tables, features, backbone, verbose)
+        single = MemberTrainer(settings.variant, member_settings, tables, features, backbone, verbose)
         model, _, timings["single model"] = single.train(parts.members, cfg.seed, weights)
         scores[SINGLE] = sigmoid(_pair_logits(model, tables, split.valid))
     y = split.valid[LABEL].to_numpy()

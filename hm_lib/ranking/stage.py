@@ -4,7 +4,8 @@ For a target cut-off C (the held-out week's first day in validation, the day aft
 for the submission) the ranker learns from the candidates of the weeks before C, labelled by
 their purchases: the week [C-7, C) for early stopping, the `train_weeks` weeks before it for
 training. Every step reads only rows before its own cut-off, so validation and submission
-share this code path. Predictions for C are made for every customer, shard by shard.
+share this code path. Predictions for C are made shard by shard, for every customer (when validating,
+for the held-out week's buyers only: :func:`ranked_customers`).
 
 The stacked relevance of the image ensemble (hm_lib.ensemble) joins the features when a scorer is
 given. It must come from an ensemble trained before the earliest labelled week
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from hm_lib import feature_store, layout, schema
@@ -141,31 +143,51 @@ def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: Relevance
 
 
 def predict(cfg: Config, ds: Dataset, models: dict[str, Ranker], cutoff: dt.date,
-            scorer: RelevanceScorer | None = None) -> dict[str, pl.DataFrame]:
-    """Each model's k best candidates of every customer at `cutoff`, computed shard by shard (bounded memory).
+            scorer: RelevanceScorer | None = None, customers: pl.DataFrame | None = None
+            ) -> dict[str, pl.DataFrame]:
+    """Each model's k best candidates of `customers` (default: every customer) at `cutoff`, computed shard by
+    shard (bounded memory).
 
     The features of a shard are assembled once and ranked by every model (each reads its own columns).
     """
     settings = cfg.settings("candidates", CandidateSettings)
     step = cfg.settings("ranker", RankerSettings).rank_shard_customers
     min_relevance = cfg.settings("ensemble", EnsembleSettings).min_relevance
-    written = write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers)
+    write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers)
     tables = FeatureTables.build(ds, cutoff)
     write_feature_tables(cfg, tables)
     candidates = read_candidates(cfg.work_dir, cutoff)
+    ids = np.arange(ds.customers.height) if customers is None else np.sort(customers[schema.CUSTOMER].to_numpy())
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in models}
-    for lo in bar(range(0, ds.customers.height, step), desc="ranking shards"):
-        shard = candidates.filter(pl.col(schema.CUSTOMER).is_between(lo, lo + step - 1)).collect()
+    for lo in bar(range(0, ids.size, step), desc="ranking shards"):
+        shard = candidates.filter(_among(ids[lo:lo + step])).collect()
         features = assemble(ds, tables, with_relevance(shard, scorer, min_relevance))
         for name, model in models.items():
             parts[name].append(model.rank(features, cfg.k))
-    log.info("ranked %d customers' candidates (%d shards)", ds.customers.height, written.shards)
+    log.info("ranked %d customers' candidates (%d shards)", ids.size, -(-ids.size // step))
     return {name: pl.concat(frames) for name, frames in parts.items()}
+
+
+def _among(ids: np.ndarray) -> pl.Expr:
+    """The rows of these (sorted) customers: a range test, and a membership test where the range has gaps."""
+    within = pl.col(schema.CUSTOMER).is_between(int(ids[0]), int(ids[-1]))
+    return within if ids.size == ids[-1] - ids[0] + 1 else within & pl.col(schema.CUSTOMER).is_in(ids.tolist())
+
+
+def ranked_customers(cfg: Config, ds: Dataset, cutoff: dt.date) -> pl.DataFrame | None:
+    """Whom the stage ranks: when validating, the held-out week's buyers (the customers MAP@12 scores; the
+    others' lists would not change a figure), unless ``ranker__validate_every_customer``; else everyone (None).
+
+    Only who is ranked depends on the held-out week, never a feature or a label.
+    """
+    if not cfg.validate or cfg.settings("ranker", RankerSettings).validate_every_customer:
+        return None
+    return week_customers(truth_for_week(cfg, ds, cutoff), cutoff, cfg.holdout_days)
 
 
 def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None,
         compare: bool = False) -> RankingRun:
-    """Train for `cutoff`, rank every customer, save the predictions and the model.
+    """Train for `cutoff`, rank the customers (:func:`ranked_customers`), save the predictions and the model.
 
     With a relevance `scorer` and `compare`, a second ranker without the relevance feature is fitted on
     the same rows and ranks the same shards (the "without image score" figures).
@@ -176,7 +198,7 @@ def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | Non
     if scorer is not None and compare:
         models[WITHOUT_RELEVANCE] = make_ranker(settings).fit(train_frame.drop(RELEVANCE_FEATURES),
                                                               valid.drop(RELEVANCE_FEATURES))
-    preds = predict(cfg, ds, models, cutoff, scorer)
+    preds = predict(cfg, ds, models, cutoff, scorer, ranked_customers(cfg, ds, cutoff))
     write_parquet(preds["ranker"], layout.predictions_path(cfg.work_dir, cutoff))
     save_ranker(models["ranker"], layout.ranker_dir(cfg.work_dir, cutoff))
     alternatives = {name: (models[name], preds[name]) for name in models if name != "ranker"}
