@@ -114,7 +114,7 @@ def run_in_batches(model: keras.Model, x: np.ndarray, batch: int = PREDICT_BATCH
 
 
 def photo_features(split: BackboneSplit, settings: ImageModelSettings, source: ImageSource,
-                     article_ids: np.ndarray, cache_root: Path, read: np.ndarray | None = None) -> ArticleFeatures:
+                   article_ids: np.ndarray, cache_root: Path, read: np.ndarray | None = None) -> ArticleFeatures:
     """Cached head maps and pooled features of ``article_ids`` (computed for new or changed photos).
 
     ``read`` (a mask, see :func:`photo_window`): only those articles' photos are read; the others take the

@@ -35,6 +35,7 @@ class LightGBMRanker(Ranker):
                  best_iteration: int | None = None) -> None:
         super().__init__(settings)
         self._booster, self.best_iteration = booster, best_iteration
+        self._paths: tuple[float, list[np.ndarray]] | None = None  # _leaf_contributions, once per booster
 
     @property
     def booster(self) -> lgb.Booster:
@@ -55,7 +56,7 @@ class LightGBMRanker(Ranker):
                          "eval_group": [groups(valid)], "eval_at": [schema.K], "eval_metric": "map",
                          "callbacks": [lgb.early_stopping(s.early_stopping_rounds, verbose=False, min_delta=MIN_GAIN)]}
         model.fit(lightgbm_input(train, columns), train[LABEL].to_numpy(), **fit_args)
-        self._booster, self.best_iteration = model.booster_, model.best_iteration_
+        self._booster, self.best_iteration, self._paths = model.booster_, model.best_iteration_, None
         log.info("ranker: %d trees on %d rows (%d customers), %d features", self.trees, train.height,
                  len(fit_args["group"]), len(columns))
 
@@ -78,7 +79,9 @@ class LightGBMRanker(Ranker):
         hundreds of times more."""
         leaves = np.asarray(self.booster.predict(lightgbm_input(frame, self.feature_names), pred_leaf=True,
                                                  num_iteration=self.best_iteration)).reshape(frame.height, -1)
-        bias, tables = _leaf_contributions(self.booster)
+        if self._paths is None:
+            self._paths = _leaf_contributions(self.booster)
+        bias, tables = self._paths
         contrib = np.zeros((frame.height, len(self.feature_names)))
         for tree, table in enumerate(tables[:leaves.shape[1]]):
             contrib += table[leaves[:, tree]]
