@@ -16,6 +16,8 @@ from hm_lib import schema
 from hm_lib.baselines import decayed_popularity_with_repurchase, popular_last_week
 from hm_lib.evaluation import map_at_k, week_truth
 
+REAL_ARTICLES = 105_542
+TOP_SHARE = "previous week's top 0.1% of the catalogue (100 of 105k) covers last week's rows"
 # figure -> published value of the real data; None: shown, not compared.
 REAL: dict[str, float | None] = {
     "customers without any transaction": 0.0071,
@@ -58,6 +60,10 @@ REAL: dict[str, float | None] = {
     "product group 'Garment Upper body' share of articles": 0.405,
     "product group 'Garment Lower body' share of articles": 0.188,
     "articles without an image": 442 / 105542,
+    # Difficulty (published analyses of the competition, ../shared/docs/data_format.md).
+    TOP_SHARE: 0.12,
+    "last week's sold articles not sold in the 30 days before": 0.08,
+    "last week's (customer, article) pairs bought by that customer before": None,
     "MAP@12 last week: previous week's best-sellers": None,
     "MAP@12 last week: own last purchases, then best-sellers": 0.021,
 }
@@ -140,6 +146,29 @@ def catalogue_figures(tx: pl.DataFrame, articles: pl.DataFrame, images_dir: Path
     return f
 
 
+def difficulty_figures(tx: pl.DataFrame, n_articles: int) -> dict[str, float]:
+    """How far simple retrieval reaches in the last week: the previous week's best-sellers (the same share of
+    the catalogue as the real data's top 100), new arrivals, repurchases."""
+    end = tx["t_dat"].max()
+    tx = _weeks_back(tx, end)
+    last = tx.filter(pl.col("wk") == 0)
+    if last.is_empty():
+        return {}
+    top = max(1, round(100 * n_articles / REAL_ARTICLES))
+    prev = tx.filter(pl.col("wk") == 1)["article_id"].value_counts(sort=True)["article_id"].head(top)
+    recent = tx.filter(pl.col("t_dat") >= end - dt.timedelta(days=36), pl.col("wk") > 0).select("article_id").unique()
+    sold = last.select("article_id").unique()
+    pairs = last.select("customer", "article_id").unique()
+    before = tx.filter(pl.col("wk") > 0).select("customer", "article_id").unique()
+    return {
+        TOP_SHARE: float(last["article_id"].is_in(prev.implode()).mean()),
+        "last week's sold articles not sold in the 30 days before": sold.join(recent, on="article_id",
+                                                                              how="anti").height / sold.height,
+        "last week's (customer, article) pairs bought by that customer before": pairs.join(
+            before, on=["customer", "article_id"], how="semi").height / pairs.height,
+    }
+
+
 def customer_figures(customers: pl.DataFrame) -> dict[str, float]:
     return {
         "age: mean": float(customers["age"].mean()),
@@ -169,7 +198,8 @@ def world_figures(transactions: pl.DataFrame, customers: pl.DataFrame, articles:
                   images_dir: Path | None = None) -> dict[str, float]:
     """All figures of REAL for a data set, in REAL's order."""
     f = {**behaviour_figures(transactions, customers.height), **catalogue_figures(transactions, articles, images_dir),
-         **customer_figures(customers), **baseline_figures(transactions)}
+         **customer_figures(customers), **difficulty_figures(transactions, articles.height),
+         **baseline_figures(transactions)}
     return {k: f[k] for k in REAL if k in f}
 
 

@@ -4,10 +4,13 @@ A guard against a generator change that silently makes the world easier (docs/da
 """
 from __future__ import annotations
 
+import datetime as dt
+
+import polars as pl
 import pytest
 from conftest import WorldDirs, make_world
 
-from hm_lib.world_figures import REAL, TOLERANCE, behaviour_figures, compare, world_figures
+from hm_lib.world_figures import REAL, TOLERANCE, TOP_SHARE, behaviour_figures, compare, difficulty_figures, world_figures
 
 # Figures that do not depend on the size of the world, checked at small scale.
 SCALE_FREE = (
@@ -21,6 +24,18 @@ SCALE_FREE = (
 
 def _within(value: float, real: float) -> bool:
     return abs(value - real) <= TOLERANCE * abs(real)
+
+
+def test_difficulty_figures_by_hand() -> None:
+    end = dt.date(2020, 9, 22)
+    day = [end - dt.timedelta(days=d) for d in (40, 10, 9, 8, 8, 8, 7, 2, 1, 1, 0)]
+    # the previous week: a 3 rows, x 2, d 1; b sold 40 days ago only; c never before
+    tx = pl.DataFrame({"t_dat": day, "customer": [1, 1, 8, 2, 3, 4, 5, 1, 1, 6, 7],
+                       "article_id": ["b", "d", "x", "a", "a", "a", "x", "a", "b", "c", "d"]})
+    f = difficulty_figures(tx, n_articles=2_000)  # the top 0.1% of 2,000 articles: the top 2 of last week
+    assert f[TOP_SHARE] == pytest.approx(1 / 4)  # of last week's rows a, b, c, d only a is in the top (a, x)
+    assert f["last week's sold articles not sold in the 30 days before"] == pytest.approx(2 / 4)  # b and c
+    assert f["last week's (customer, article) pairs bought by that customer before"] == pytest.approx(1 / 4)  # (1, b)
 
 
 @pytest.mark.parametrize("figure", SCALE_FREE)
@@ -41,7 +56,7 @@ def default_figures(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_default_world_matches_most_real_figures(default_figures: dict) -> None:
     table = compare(default_figures)
     compared = table.filter(table["within"].is_not_null())
-    # 39 figures can be compared without images; the target is 32 of 40 with them.
+    # 41 figures can be compared without images (the difficulty figures among them), 42 with them.
     assert compared["within"].sum() >= 31, compared.filter(~compared["within"])
 
 
