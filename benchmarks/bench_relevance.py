@@ -37,7 +37,7 @@ def devices() -> list[str]:
     return [d.name for d in tf.config.list_logical_devices()]
 
 
-def run(scale: str, world: Path, seed: int = 42) -> dict[str, Any]:
+def run(scale: str, world: Path, seed: int = 42, overrides: dict[str, str] | None = None) -> dict[str, Any]:
     import keras
 
     from hm_lib import cutoffs, negatives, ranking
@@ -55,7 +55,8 @@ def run(scale: str, world: Path, seed: int = 42) -> dict[str, Any]:
     start = time.perf_counter()
     world_with_photos(world, scale, seed)
     timed("generate", start)
-    cfg = Config.for_scale(scale, data_dir=world / "raw", work_dir=world, output_dir=world / "outputs", seed=seed)
+    cfg = Config.for_scale(scale, data_dir=world / "raw", work_dir=world, output_dir=world / "outputs", seed=seed,
+                           **(overrides or {}))
     start = time.perf_counter()
     ds = load(cfg.data_dir, cfg.processed_dir)
     timed("prepare", start)
@@ -72,8 +73,8 @@ def run(scale: str, world: Path, seed: int = 42) -> dict[str, Any]:
     ensemble = run_ensemble(cfg, ds, ranking.relevance_cutoff(cfg, cutoff), cfg.settings("ensemble", EnsembleSettings))
     timed("ensemble", start)
     return {
-        "scale": scale, "customers": ds.customers.height, "articles": ds.articles.height,
-        "transactions": ds.transactions.height, "train_pairs": split.train.height,
+        "scale": scale, "overrides": overrides or {}, "customers": ds.customers.height,
+        "articles": ds.articles.height, "transactions": ds.transactions.height, "train_pairs": split.train.height,
         "keras_backend": keras.backend.backend(), "devices": devices(), "machine": platform.node(),
         "cpus": os.cpu_count(), "seconds": seconds,
         "relevance_seconds": round(seconds["image stage"] + seconds["ensemble"], 1),
@@ -90,9 +91,13 @@ def main() -> None:
     parser.add_argument("--world", type=Path, default=Path("/tmp/hm_relevance"))
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, required=True, help="the figures' JSON file")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
+                        help="a stage setting, as for hm run (repeatable)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    figures = run(args.scale, args.world, args.seed)
+    from hm_lib.config import parse_overrides
+
+    figures = run(args.scale, args.world, args.seed, parse_overrides(args.set))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2, default=str) + "\n")
     print(json.dumps({k: figures[k] for k in ("scale", "keras_backend", "devices", "seconds", "peak_rss_mib")}))

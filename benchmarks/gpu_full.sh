@@ -23,5 +23,10 @@ if [ -z "${KERAS_BACKEND:-}" ]; then
 fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.csv" || true
 echo "scale $SCALE, backend $KERAS_BACKEND, world $WORLD, figures in $OUT"
-"$PYTHON" -m benchmarks.bench_relevance --scale "$SCALE" --world "$WORLD" --out "$OUT/relevance.json" 2>&1 \
+# On the GPU the paper's whole ablation, end_to_end included (the CPU's full settings leave out frozen_pooled
+# and end_to_end for time); HM_SET (space-separated SECTION__FIELD=VALUE) adds or replaces settings.
+SETS=()
+if [ "$SCALE" = full ]; then SETS+=(--set image__variants=no_image,frozen_pooled,frozen_calibrated,end_to_end); fi
+for s in ${HM_SET:-}; do SETS+=(--set "$s"); done
+"$PYTHON" -m benchmarks.bench_relevance --scale "$SCALE" --world "$WORLD" --out "$OUT/relevance.json" ${SETS[@]+"${SETS[@]}"} 2>&1 \
     | tee "$OUT/log.txt"

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from hm_lib.config import SCALES, Config
-from hm_lib.errors import HMError, InputError
+from hm_lib.errors import HMError
 
 log = logging.getLogger("hm")
 
@@ -33,13 +33,6 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, got {text!r}") from None
-
-
-def _setting(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or "__" not in key:
-        raise InputError(f"--set expects SECTION__FIELD=VALUE (e.g. negatives__ratio=5), got {text!r}")
-    return key, value
 
 
 def _raw(args: argparse.Namespace) -> Path:
@@ -113,11 +106,10 @@ def _scale(args: argparse.Namespace, raw_dir: Path) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from hm_lib.chain import run_chain, summary
-    from hm_lib.config import check_overrides
+    from hm_lib.config import parse_overrides
     from hm_lib.data import prepare
 
-    overrides = dict(_setting(text) for text in args.set)
-    check_overrides(overrides)
+    overrides = parse_overrides(args.set)
     raw = _raw(args)
     cfg = Config.for_scale(_scale(args, raw), data_dir=raw, work_dir=args.work, output_dir=args.outputs,
                            seed=args.seed, validate=args.validate, **overrides)

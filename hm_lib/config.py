@@ -75,6 +75,18 @@ def split_override(key: str) -> tuple[str, str]:
     return check_section(section), name
 
 
+def parse_overrides(texts: Iterable[str]) -> dict[str, str]:
+    """``SECTION__FIELD=VALUE`` texts (``--set``) as overrides, checked: sections, fields and values."""
+    overrides = {}
+    for text in texts:
+        key, sep, value = text.partition("=")
+        if not sep or "__" not in key:
+            raise SettingError(f"--set expects SECTION__FIELD=VALUE (e.g. negatives__ratio=5), got {text!r}")
+        overrides[key] = value
+    check_overrides(overrides)
+    return overrides
+
+
 def check_overrides(overrides: Mapping[str, Any]) -> None:
     """Raise a SettingError for a ``<section>__<field>`` key whose section or field does not exist, or whose
     value does not parse as the field's type."""

@@ -20,12 +20,14 @@ def test_gpu_script_runs_the_relevance_stages_and_writes_their_figures(tiny_subm
     world = shutil.copytree(tiny_submission.world.root, tmp_path / "world", symlinks=True)  # caches reused
     out = tmp_path / "out"
     env = {**os.environ, "OUT": str(out), "HM_WORLD": str(world), "PYTHON": sys.executable,
-           "KERAS_BACKEND": "tensorflow"}
+           "KERAS_BACKEND": "tensorflow", "HM_SET": "ensemble__members=3 ensemble__member_epochs=1"}
     done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_full.sh"), "tiny"], env=env, capture_output=True,
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     figures = json.loads((out / "relevance.json").read_text())
     assert figures["scale"] == "tiny" and figures["customers"] == 500 and figures["keras_backend"] == "tensorflow"
+    assert figures["overrides"] == {"ensemble__members": "3", "ensemble__member_epochs": "1"}  # HM_SET
+    assert len(figures["ensemble_comparison"]) == 3 + 3  # three members, their mean, the stacker, the single model
     assert set(figures["seconds"]) == {"generate", "prepare", "pairs", "image stage", "ensemble"}
     assert figures["relevance_seconds"] == pytest.approx(figures["seconds"]["image stage"]
                                                          + figures["seconds"]["ensemble"], abs=0.11)

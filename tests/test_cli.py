@@ -66,19 +66,20 @@ def test_bad_arguments_are_refused(capsys) -> None:
 
 
 def test_run_set_overrides_reach_the_stage_settings() -> None:
-    from hm_lib.cli import _setting
-    from hm_lib.config import Config, check_overrides
+    from hm_lib.config import Config, check_overrides, parse_overrides
     from hm_lib.errors import InputError, SettingError
     from hm_lib.image_model.settings import ImageModelSettings
     from hm_lib.negatives import NegativeSettings
 
-    cfg = Config.for_scale("tiny", **dict([_setting("negatives__ratio=4")]))
+    cfg = Config.for_scale("tiny", **parse_overrides(["negatives__ratio=4"]))
     assert cfg.settings("negatives", NegativeSettings).ratio == 4
-    image = Config.for_scale("tiny", **dict([_setting("image__variants=no_image,end_to_end"),
-                                             _setting("image__image_size=64,96")])).settings("image", ImageModelSettings)
+    image = Config.for_scale("tiny", **parse_overrides(["image__variants=no_image,end_to_end",
+                                                        "image__image_size=64,96"])).settings("image", ImageModelSettings)
     assert image.variants == ("no_image", "end_to_end") and image.image_size == (64, 96)
     with pytest.raises(InputError, match="SECTION__FIELD=VALUE"):
-        _setting("ratio=4")
+        parse_overrides(["ratio=4"])
+    with pytest.raises(SettingError, match="image_size"):
+        parse_overrides(["image__image_size=big"])  # values are checked too
     with pytest.raises(SettingError, match="unknown setting"):
         Config.for_scale("tiny", negatives__nope=1).settings("negatives", NegativeSettings)
     for key in ("negatives__ratio", "image__epochs_frozen", "ranker__train_weeks", "ensemble__members", "candidates__cap"):
