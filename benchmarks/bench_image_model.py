@@ -36,22 +36,9 @@ import polars as pl
 from benchmarks.measure import world_with_photos
 from hm_lib.config import Config
 from hm_lib.data import Dataset, load
-from hm_lib.image_model import (
-    ImageModelSettings,
-    ImageSource,
-    PairBatches,
-    build_backbone,
-    build_model,
-    evaluate,
-    linear_probe,
-    model_tables,
-    photo_features,
-    run_image_stage,
-    sample_eval_set,
-    score_pairs,
-    split_backbone,
-    train_variant,
-)
+from hm_lib.image_model import (ImageModelSettings, ImageSource, PairBatches, build_backbone, build_model,
+                                evaluate, linear_probe, model_tables, photo_features, run_image_stage,
+                                sample_eval_set, score_pairs, split_backbone, train_variant)
 from hm_lib.image_model.backbone import preprocess
 from hm_lib.image_model.features import run_in_batches
 from hm_lib.image_model.history import history_start, with_purchase_history

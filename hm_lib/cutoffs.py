@@ -18,9 +18,13 @@ def cutoff_for(cfg: Config, ds: Dataset) -> dt.date:
         return cfg.cutoff
     if cfg.validate:
         return ds.end_date - dt.timedelta(days=cfg.holdout_days - 1)
-    return ds.end_date + dt.timedelta(days=1)
+    return _day_after(ds)
 
 
 def is_after_data(ds: Dataset, cutoff: dt.date) -> bool:
     """Whether `cutoff` is the day after the data: the week predicted is the submission's."""
-    return cutoff == ds.end_date + dt.timedelta(days=1)
+    return cutoff == _day_after(ds)
+
+
+def _day_after(ds: Dataset) -> dt.date:
+    return ds.end_date + dt.timedelta(days=1)

@@ -16,7 +16,7 @@ from hm_lib import schema
 from hm_lib.baselines import decayed_popularity_with_repurchase, popular_last_week
 from hm_lib.evaluation import map_at_k, week_truth
 
-REAL_ARTICLES = 105_542
+REAL_ARTICLES = 105_542  # the real catalogue
 TOP_SHARE = "previous week's top 0.1% of the catalogue (100 of 105k) covers last week's rows"
 # figure -> published value of the real data; None: shown, not compared.
 REAL: dict[str, float | None] = {
@@ -38,8 +38,8 @@ REAL: dict[str, float | None] = {
     "weekly rows: max / mean": 636 / 303.2,
     "weekly rows: min / mean": 177 / 303.2,
     "last week's rows / mean weekly rows": 240.3 / 303.2,
-    "articles sold per week / catalogue": 19688 / 105542,
-    "articles never sold": 995 / 105542,
+    "articles sold per week / catalogue": 19688 / REAL_ARTICLES,
+    "articles never sold": 995 / REAL_ARTICLES,
     "sales per sold article: median / mean": 65 / 304,
     "sales per sold article: Q3 / median": 286 / 65,
     "articles per product code: mean": 2.23,
@@ -59,7 +59,7 @@ REAL: dict[str, float | None] = {
     "FN missing": 0.6524,
     "product group 'Garment Upper body' share of articles": 0.405,
     "product group 'Garment Lower body' share of articles": 0.188,
-    "articles without an image": 442 / 105542,
+    "articles without an image": 442 / REAL_ARTICLES,
     # Difficulty (published analyses of the competition, ../shared/docs/data_format.md).
     TOP_SHARE: 0.12,
     "last week's sold articles not sold in the 30 days before": 0.08,
@@ -72,6 +72,13 @@ TOLERANCE = 0.25
 
 def _weeks_back(tx: pl.DataFrame, end: dt.date) -> pl.DataFrame:
     return tx.with_columns(((pl.lit(end) - pl.col("t_dat")).dt.total_days() // 7).cast(pl.Int32).alias("wk"))
+
+
+def _top_coverage(tx: pl.DataFrame, top: int) -> float:
+    """Share of the last week's rows (wk 0) whose article is among the previous week's `top` best-sellers."""
+    last = tx.filter(pl.col("wk") == 0)["article_id"]
+    prev = tx.filter(pl.col("wk") == 1)["article_id"].value_counts(sort=True)["article_id"].head(top)
+    return float(last.is_in(prev.implode()).mean()) if last.len() else float("nan")
 
 
 def _rebuy(tx: pl.DataFrame, key: pl.Expr) -> float:
@@ -115,8 +122,7 @@ def behaviour_figures(tx: pl.DataFrame, n_customers: int) -> dict[str, float]:
         f["year-over-year correlation of weekly rows"] = float(np.corrcoef(weekly[:52], weekly[52:104])[0, 1])
     f["re-buy same article within 3 weeks"] = _rebuy(tx, pl.col("article_id"))
     f["re-buy same product code within 3 weeks"] = _rebuy(tx, pl.col("article_id") // 1000)
-    prev = tx.filter(pl.col("wk") == 1)["article_id"].value_counts(sort=True)["article_id"].head(12)
-    f["previous week's top 12 covers last week's rows"] = float(last["article_id"].is_in(prev.implode()).mean()) if last.height else float("nan")
+    f["previous week's top 12 covers last week's rows"] = _top_coverage(tx, 12)
     f["sales channel 2 share"] = float((tx["sales_channel_id"] == 2).mean())
     f["price: mean"] = float(tx["price"].mean())
     f["price: median"] = float(tx["price"].median())
@@ -154,16 +160,15 @@ def difficulty_figures(tx: pl.DataFrame, n_articles: int) -> dict[str, float]:
     last = tx.filter(pl.col("wk") == 0)
     if last.is_empty():
         return {}
-    top = max(1, round(100 * n_articles / REAL_ARTICLES))
-    prev = tx.filter(pl.col("wk") == 1)["article_id"].value_counts(sort=True)["article_id"].head(top)
-    recent = tx.filter(pl.col("t_dat") >= end - dt.timedelta(days=36), pl.col("wk") > 0).select("article_id").unique()
+    earlier = tx.filter(pl.col("wk") > 0)
+    recent = earlier.filter(pl.col("t_dat") >= end - dt.timedelta(days=36)).select("article_id").unique()
     sold = last.select("article_id").unique()
     pairs = last.select("customer", "article_id").unique()
-    before = tx.filter(pl.col("wk") > 0).select("customer", "article_id").unique()
+    before = earlier.select("customer", "article_id").unique()
     return {
-        TOP_SHARE: float(last["article_id"].is_in(prev.implode()).mean()),
-        "last week's sold articles not sold in the 30 days before": sold.join(recent, on="article_id",
-                                                                              how="anti").height / sold.height,
+        TOP_SHARE: _top_coverage(tx, max(1, round(100 * n_articles / REAL_ARTICLES))),
+        "last week's sold articles not sold in the 30 days before":
+            sold.join(recent, on="article_id", how="anti").height / sold.height,
         "last week's (customer, article) pairs bought by that customer before": pairs.join(
             before, on=["customer", "article_id"], how="semi").height / pairs.height,
     }

@@ -50,9 +50,9 @@ class ImageModelSettings(StageSettings):
     # updates whole every step; at default scale dropping them tied the ablation and halved training); the
     # pairs of 30k sampled customers; the saved variant frozen_calibrated (the ensemble's, so the ranker's;
     # end_to_end would run the tail over every article for the embeddings, and fine-tuning it on a CPU takes
-    # over an hour an epoch, so the CPU ablation leaves it to the GPU script); the ablation no_image against the
-    # saved variant (frozen_pooled, 431 s at full, is the GPU script's and the smaller scales'); evaluation and
-    # probe on samples.
+    # over an hour an epoch, so the CPU ablation leaves it to the GPU script); the ablation no_image against
+    # the saved variant (frozen_pooled, 431 s at full, is the GPU script's and the smaller scales');
+    # evaluation and probe on samples.
     SCALE_DEFAULTS = {
         "tiny": {"backbone": "small", "image_size": (32, 48), "trainable_from": "conv4_block1_1_conv",
                  "k": 16, "id_dim": 16, "calibration_units": 32, "epochs_frozen": 2, "batch_size": 256,
@@ -61,8 +61,8 @@ class ImageModelSettings(StageSettings):
         "small": {"batch_size": 1024, "pretrain_images": 1_500},
         "default": {},
         "full": {"customer_ids": False, "train_customers": 30_000, "variant": "frozen_calibrated",
-                 "variants": ("no_image", "frozen_calibrated"), "pretrain_images": 2_000, "pretrain_epochs": 1, "photo_days": 182,
-                 "eval_customers": 5_000, "probe_articles": 10_000},
+                 "variants": ("no_image", "frozen_calibrated"), "pretrain_images": 2_000,
+                 "pretrain_epochs": 1, "photo_days": 182, "eval_customers": 5_000, "probe_articles": 10_000},
     }
 
     backbone: str = "resnet50"
