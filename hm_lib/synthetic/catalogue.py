@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from hm_lib.synthetic import vocab
+from hm_lib.synthetic.draws import normal_scores
 from hm_lib.synthetic.images import N_STYLES
 from hm_lib.synthetic.knobs import Knobs
 
@@ -101,7 +102,7 @@ def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs
     before = rng.random(n_codes) < 0.3
     launch = np.where(before, -np.floor(rng.random(n_codes) * 0.8 * life).astype(np.int64),
                       rng.integers(0, weeks + 1, n_codes))
-    code_pop = rng.lognormal(0.0, knobs.popularity_tail, n_codes)
+    code_pop = np.exp(knobs.popularity_tail * normal_scores(rng, 1, n_codes)[0])  # the same spread every seed
     # Kids' and baby clothes are cheaper; price level of the product type, then code noise.
     audience = np.array([vocab.INDEXES[i].audience for i in index])
     kid_discount = np.where(np.isin(audience, ["kids"]), 0.7, 1.0)
@@ -113,7 +114,11 @@ def build_catalogue(rng: np.random.Generator, n_articles: int, weeks: int, knobs
     a_season = season_of_type[ptype][code_pos]
     perennial = (a_season != 0) & (rng.random(n_codes) < knobs.perennial_share)[code_pos]
     relaunch = perennial & (variant > 0) & (rng.random(code_pos.size) < 0.5) & (launch[code_pos] + 52 < weeks)
-    a_launch = np.minimum(launch[code_pos] + rng.integers(0, 3, code_pos.size) + 52 * relaunch, weeks)
+    a_launch = launch[code_pos] + rng.integers(0, 3, code_pos.size) + 52 * relaunch
+    # Colours that would come after the hidden week launch in a week of their own instead (piling them
+    # into the hidden week made twice the never-sold articles there).
+    late = a_launch > weeks
+    a_launch[late] = rng.integers(0, weeks + 1, int(late.sum()))
     a_life = np.maximum(1, (life[code_pos] * rng.lognormal(0, 0.2, code_pos.size)).astype(np.int64))
     a_pop = code_pop[code_pos] * rng.lognormal(0, 0.4, code_pos.size)
     colours = _variant_colours(rng, code_pos, variant)

@@ -21,7 +21,7 @@ from hm_lib.synthetic.knobs import SCALES, Knobs
 from hm_lib.synthetic.population import build_population
 from hm_lib.synthetic.report import write_report
 from hm_lib.synthetic.simulate import World, calibrate_rate, siblings_matrix, simulate
-from hm_lib.synthetic.tastes import (activity_curve, build_partners, build_topics, customer_topics,
+from hm_lib.synthetic.tastes import (activity_curve, build_partners, build_topics, customer_topics, limit_stock,
                                      weekly_popularity)
 from hm_lib.synthetic.truth import save_truth
 from hm_lib.synthetic.writer import write_articles, write_customers, write_transactions
@@ -52,8 +52,10 @@ def build_world(scale: str, seed: int, end_date: dt.date, knobs: Knobs) -> tuple
     rng_t = np.random.default_rng(s_top)
     topics = build_topics(rng_t, cat, knobs)
     ids, weights = customer_topics(rng_t, pop.latent_age, topics, knobs)
-    world = World(cal=cal, knobs=knobs, cat=cat, pop=pop,
-                  popularity=weekly_popularity(np.random.default_rng(s_popu), cat, cal, knobs),
+    mass = np.bincount(ids.ravel(), weights=(weights * pop.activity[:, None]).ravel(), minlength=topics.affinity.shape[0])
+    popularity = limit_stock(weekly_popularity(np.random.default_rng(s_popu), cat, cal, knobs), topics.affinity, mass,
+                             knobs.stock_cap)
+    world = World(cal=cal, knobs=knobs, cat=cat, pop=pop, popularity=popularity,
                   activity_curve=activity_curve(np.random.default_rng(s_popu.spawn(1)[0]), cal, knobs),
                   topic_affinity=topics.affinity, cust_topics=ids, cust_weights=weights,
                   partners=build_partners(np.random.default_rng(s_part), cat), siblings=siblings_matrix(cat))

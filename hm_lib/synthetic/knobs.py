@@ -44,6 +44,9 @@ class Knobs:
     topics: int = 32
     topics_per_customer: int = 3
     age_taste: float = 1.0
+    # Stock: the most of a week's purchases one article can take (1 = no limit). It bounds the few
+    # best-sellers on which a world's difficulty would otherwise swing from seed to seed.
+    stock_cap: float = 0.006
     # The hidden visual style (only visible in the images): strength of its effect on taste.
     style_strength: float = 1.5
     # Baskets: chance that the next item of a basket is a partner of the previous one.
@@ -75,6 +78,7 @@ class Knobs:
 
 # Per-scale corrections of the defaults, found by calibrating against the real figures.
 SCALE_KNOBS: dict[str, dict[str, float]] = {
-    "small": {"repurchase": 0.03},
-    "full": {"popularity_tail": 1.1, "repurchase": 0.16},
+    "tiny": {"stock_cap": 1.0},
+    "small": {"repurchase": 0.03, "stock_cap": 1.0},
+    "full": {"popularity_tail": 1.1, "repurchase": 0.16, "stock_cap": 1.0},
 }

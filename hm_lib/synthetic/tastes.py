@@ -18,8 +18,10 @@ import scipy.sparse as sp
 from hm_lib.synthetic import vocab
 from hm_lib.synthetic.calendar import Calendar
 from hm_lib.synthetic.catalogue import Catalogue
+from hm_lib.synthetic.draws import allocate, normal_scores
 from hm_lib.synthetic.images import N_STYLES
 from hm_lib.synthetic.knobs import Knobs
+from hm_lib.synthetic.simulate import topic_choice
 
 AUDIENCES = ("women", "young", "men", "kids", "sport")
 AUDIENCE_SHARE = np.array([0.34, 0.26, 0.16, 0.18, 0.06])
@@ -37,7 +39,7 @@ OUTFIT = {
     "Accessories": ("Garment Upper body", "Accessories"),
     "Socks & Tights": ("Garment Full body", "Garment Lower body"),
 }
-PARTNERS_PER_ARTICLE = 4
+PARTNER_SHARE = 3  # the most articles of a group that take one article as their outfit partner
 
 
 @dataclass
@@ -48,8 +50,8 @@ class Topics:
 
 def build_topics(rng: np.random.Generator, cat: Catalogue, knobs: Knobs) -> Topics:
     k = max(1, int(knobs.topics))
-    audience = np.sort(rng.choice(len(AUDIENCES), size=k, p=AUDIENCE_SHARE))
-    audience[: min(k, len(AUDIENCES))] = np.arange(min(k, len(AUDIENCES)))  # every audience has a topic
+    # Topics per audience in proportion to its share (every audience has one where k allows).
+    audience = np.repeat(np.arange(len(AUDIENCES)), allocate(AUDIENCE_SHARE, k))
     t = cat.table
     index_aud = np.array([AUDIENCES.index(ix.audience) for ix in vocab.INDEXES])[t["_index"].to_numpy()]
     same = (audience[:, None] == index_aud[None, :]).astype(np.float32)
@@ -59,14 +61,13 @@ def build_topics(rng: np.random.Generator, cat: Catalogue, knobs: Knobs) -> Topi
     _, master_pos = np.unique(master, return_inverse=True)
     log_price = np.log(cat.base_price)
     z_price = (log_price - log_price.mean()) / (log_price.std() + 1e-9)
+    # Each topic's liking of the levels of an attribute: the same spread in every topic and seed.
     for levels, sd in ((t["_type"].to_numpy(), 0.7), (master_pos, 0.5), (t["_graph"].to_numpy(), 0.4)):
-        theta = rng.normal(0, sd, (k, levels.max() + 1)).astype(np.float32)
+        theta = (sd * normal_scores(rng, k, levels.max() + 1)).astype(np.float32)
         aff += theta[:, levels]
-    aff += rng.normal(0, 0.5, (k, 1)) * z_price[None, :]
+    aff += 0.5 * normal_scores(rng, 1, k).T * z_price[None, :]
     aff *= knobs.taste_strength
-    style_theta = rng.normal(0, 1, (k, N_STYLES))
-    style_theta -= style_theta.mean(axis=1, keepdims=True)
-    aff += knobs.style_strength * style_theta[:, cat.style]
+    aff += knobs.style_strength * normal_scores(rng, k, N_STYLES)[:, cat.style]
     return Topics(audience=audience, affinity=aff.astype(np.float32))
 
 
@@ -104,6 +105,37 @@ def weekly_popularity(rng: np.random.Generator, cat: Catalogue, cal: Calendar, k
     return pop.astype(np.float32)
 
 
+def limit_stock(popularity: np.ndarray, affinity: np.ndarray, topic_mass: np.ndarray, cap: float) -> np.ndarray:
+    """The weekly popularity with each article's share of a week's purchases held to at most `cap`.
+
+    A best-seller's stock runs out: where the taste groups' choice (`topic_mass`-weighted) would give
+    an article more than `cap` of the week, its popularity is lowered until it takes `cap`. A week with
+    too few articles on sale for the cap is held to four times an even share instead.
+    """
+    if cap >= 1:
+        return popularity
+    out = popularity.astype(np.float64)
+    mass = topic_mass / topic_mass.sum()
+    taste = np.exp(affinity - affinity.max()).astype(np.float64)
+    for w in range(out.shape[0]):
+        limit = max(cap, 4 / max(int((out[w] > 0).sum()), 1))
+        for _ in range(20):  # lowering some articles lifts the others a little: repeat until none is over
+            weights = out[w][None, :] * taste
+            totals = weights.sum(axis=1, keepdims=True)
+            over = np.flatnonzero(mass @ (weights / np.where(totals > 0, totals, 1.0)) > limit * (1 + 1e-6))
+            if over.size == 0:
+                break
+            x = weights[:, over]
+            rest = totals - x
+            lo, hi = np.zeros(over.size), np.ones(over.size)
+            for _ in range(50):  # bisection on each article's scale: its share rises with it
+                mid = (lo + hi) / 2
+                share = mass @ (mid * x / (mid * x + rest))
+                lo, hi = np.where(share > limit, lo, mid), np.where(share > limit, mid, hi)
+            out[w, over] *= lo
+    return out.astype(popularity.dtype)
+
+
 def build_partners(rng: np.random.Generator, cat: Catalogue) -> sp.csr_matrix:
     """(A, A) row-stochastic matrix: the chance that article j follows article i in a basket."""
     t = cat.table
@@ -130,10 +162,13 @@ def build_partners(rng: np.random.Generator, cat: Catalogue) -> sp.csr_matrix:
                 dst = np.flatnonzero((group == comp) & (index == ix))
                 if src.size == 0 or dst.size == 0:
                     continue
-                dst = dst[np.argsort(cat.launch_week[dst], kind="stable")]
-                pos = np.searchsorted(cat.launch_week[dst], cat.launch_week[src])
-                pick = np.clip(pos + rng.integers(-4, 5, src.size), 0, dst.size - 1)
-                ok = dst[pick] != src
+                # The same launch quantile in both groups (about the same launch week), each partner
+                # shared by at most PARTNER_SHARE articles: a small group completes only some outfits.
+                dst = dst[np.lexsort((rng.random(dst.size), cat.launch_week[dst]))]
+                rank = np.empty(src.size, dtype=np.int64)
+                rank[np.lexsort((rng.random(src.size), cat.launch_week[src]))] = np.arange(src.size)
+                pick = ((rank + rng.random(src.size)) * (dst.size / src.size)).astype(np.int64)
+                ok = (dst[pick] != src) & (rng.random(src.size) < PARTNER_SHARE * dst.size / src.size)
                 rows.append(src[ok])
                 cols.append(dst[pick][ok])
                 vals.append(np.full(ok.sum(), 1.0 / len(comps)))
@@ -152,4 +187,8 @@ def activity_curve(rng: np.random.Generator, cal: Calendar, knobs: Knobs) -> np.
     sale = (np.abs(woy - 0.49) < 0.012) | (np.abs(woy - 0.905) < 0.01)  # summer sale, Black Friday
     curve *= np.where(sale, 1.0 + 0.9 * knobs.activity_seasonality / 0.35, 1.0)
     trend = np.exp(-0.7 * np.arange(weeks) / weeks)  # a slowly shrinking customer base
-    return curve * trend * rng.lognormal(0, 0.18, weeks)
+    noise = rng.lognormal(0, 0.18, weeks)
+    # The last data week and the hidden week, which every score reads, keep the calendar's level:
+    # how many (and so which) customers shop then is set by the knobs, not by a seed's noise.
+    noise[-2:] = 1.0
+    return curve * trend * noise
