@@ -45,7 +45,10 @@ def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> No
     assert scores["days"] == 7
     maps = {model: scores[model]["map@12"] for model in ("baseline_popular", "baseline_decayed_repurchase",
                                                           "ranker", "ranker_without_image_score", "oracle")}
-    assert min(maps.values()) > 0 and maps["oracle"] == max(maps.values()), maps  # none beats the truth
+    assert min(maps.values()) > 0 and maps["oracle"] > maps["baseline_popular"], maps
+    # the oracle is best in expectation; on a tiny week's few buyers another list may beat it by chance, by
+    # no more than the sampling error of a mean of APs in [0, 1] (standard deviation at most 1/2 each)
+    assert maps["oracle"] >= max(maps.values()) - 1 / scores["buyers"] ** 0.5, (maps, scores["buyers"])
     # the ranker uses the ensemble's score; the same ranker without it is scored beside it
     assert scores["ranker"]["image_score"] is True
     models = [row["model"] for row in scores["ensemble"]["comparison"]]
