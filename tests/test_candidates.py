@@ -19,9 +19,9 @@ from hm_lib.candidates import (
     generate_candidates, read_candidates, union, write_candidates,
 )
 from hm_lib.candidates.cooccurrence import cooccurrence
-from hm_lib.candidates.popular import Popular
 from hm_lib.candidates.last_year import NoLastYearWarning
 from hm_lib.candidates.past import SparseWeekWarning
+from hm_lib.candidates.popular import Popular
 from hm_lib.candidates.sparse import top_k_per_row
 from hm_lib.data import Dataset
 from hm_lib.evaluation import (
