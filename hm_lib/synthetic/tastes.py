@@ -21,7 +21,6 @@ from hm_lib.synthetic.catalogue import Catalogue
 from hm_lib.synthetic.draws import allocate, normal_scores
 from hm_lib.synthetic.images import N_STYLES
 from hm_lib.synthetic.knobs import Knobs
-from hm_lib.synthetic.simulate import topic_choice
 
 AUDIENCES = ("women", "young", "men", "kids", "sport")
 AUDIENCE_SHARE = np.array([0.34, 0.26, 0.16, 0.18, 0.06])
