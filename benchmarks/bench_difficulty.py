@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import json
 import shutil
 import time
@@ -21,8 +20,7 @@ import numpy as np
 import polars as pl
 
 from hm_lib.data import load
-from hm_lib.evaluation import map_at_k, week_truth
-from hm_lib.synthetic import generate, oracle_predictions
+from hm_lib.synthetic import generate, oracle_last_week_map
 from hm_lib.synthetic.knobs import Knobs
 from hm_lib.world_figures import TOP_SHARE, compare, world_figures
 
@@ -55,12 +53,7 @@ def measure(root: Path, scale: str, seed: int, knobs: Knobs, oracle: bool) -> di
     table = compare(figures).filter(pl.col("within").is_not_null())
     row = {name: figures[key] for name, key in COLUMNS.items()}
     if oracle:
-        tx = ds.transactions
-        start = tx["t_dat"].max() - dt.timedelta(days=6)
-        truth = week_truth(tx, start, 7)
-        predictions = oracle_predictions(root / "synthetic_truth", tx, start,
-                                         customers=truth["customer"].unique().to_numpy(), progress=False)
-        row["oracle"] = map_at_k(predictions, truth)
+        row["oracle"] = oracle_last_week_map(root / "synthetic_truth", ds.transactions)
     row["within"] = f"{int(table['within'].sum())} of {table.height}"
     row["outside"] = [f"{n}: {v:.4g} (real {r:.4g})" for n, v, r in
                       table.filter(~pl.col("within")).select("figure", "value", "real").rows()]

@@ -1,13 +1,18 @@
-"""The generator's seed-proof draws: stratified scores, whole-count allocation, the stock limit, partners."""
+"""The generator's seed-proof draws: stratified scores, whole-count allocation, the stock limit, partners, life cycles."""
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from hm_lib.synthetic.calendar import Calendar
+from hm_lib.synthetic.catalogue import Catalogue, build_catalogue
 from hm_lib.synthetic.draws import allocate, normal_scores
+from hm_lib.synthetic.knobs import Knobs
 from hm_lib.synthetic.simulate import topic_choice
-from hm_lib.synthetic.tastes import limit_stock
+from hm_lib.synthetic.tastes import CLEARANCE_WEEKS, limit_stock, weekly_popularity
 
 
 def test_normal_scores_give_every_seed_and_row_the_same_values() -> None:
@@ -63,3 +68,25 @@ def test_no_article_is_everyone_s_outfit_partner(small_world) -> None:
     # out by launch quantile, articles at the end of a small group's launch order took 13-16
     assert np.median(weight_in[weight_in > 0]) == pytest.approx(1.0, abs=0.1)
     assert weight_in.max() < 8, np.sort(weight_in)[-10:]
+
+
+def _life_cycles(**knobs: float) -> tuple[Catalogue, np.ndarray]:
+    cal = Calendar(dt.date(2020, 9, 22))
+    cat = build_catalogue(np.random.default_rng(3), 2_000, cal.weeks, Knobs(**knobs))
+    return cat, weekly_popularity(np.random.default_rng(4), cat, cal, Knobs(**knobs))
+
+
+def test_an_article_sells_on_sporadically_after_its_main_life() -> None:
+    cat, pop = _life_cycles(clearance=0.05)
+    age = np.arange(pop.shape[0])[:, None] - cat.launch_week[None, :]
+    life = cat.life_weeks[None, :]
+    end = life + np.maximum(life, CLEARANCE_WEEKS)
+    tail = (age >= life) & (age < end)
+    assert tail.any() and np.all(pop[tail] > 0) and np.all(pop[age >= end] == 0)
+    # the tail's level is the catalogue's (a low rate for every article), not the article's own popularity
+    level = np.median(cat.base_pop) * 0.05
+    ratio = (pop / level)[tail]
+    assert 0.1 < np.median(ratio) < 10 and np.quantile(ratio, 0.99) < 50
+    _, without = _life_cycles(clearance=0.0)
+    assert np.all(without[tail] == 0)
+

@@ -11,8 +11,7 @@ import polars as pl
 import pytest
 from conftest import WorldDirs, make_world
 
-from hm_lib.evaluation import map_at_k, week_truth
-from hm_lib.synthetic import oracle_predictions
+from hm_lib.synthetic import oracle_last_week_map
 from hm_lib.world_figures import (REAL, TOLERANCE, TOP_SHARE, baseline_figures, behaviour_figures, compare,
                                   difficulty_figures, world_figures)
 
@@ -20,6 +19,7 @@ BASELINE_B = "MAP@12 last week: own last purchases, then best-sellers"
 # Five seeds with 5 and 7 among them: before the stock limit and the stratified draws these drew far
 # easier worlds (baseline (b) 0.042 and 0.031 against 0.026-0.030; docs/data.md).
 STABILITY_SEEDS = (42, 5, 7, 99, 101)
+NEW_ARRIVALS = "last week's sold articles not sold in the 30 days before"
 
 # Figures that do not depend on the size of the world, checked at small scale.
 SCALE_FREE = (
@@ -61,34 +61,42 @@ def default_worlds(tmp_path_factory: pytest.TempPathFactory) -> dict[int, WorldD
 
 
 @pytest.fixture(scope="module")
-def default_figures(default_worlds: dict[int, WorldDirs]) -> dict:
-    ds = default_worlds[42].dataset()
-    return world_figures(ds.transactions, ds.customers, ds.articles)
+def default_figures(default_worlds: dict[int, WorldDirs]) -> dict[int, dict]:
+    figures = {}
+    for seed, world in default_worlds.items():
+        ds = world.dataset()
+        figures[seed] = world_figures(ds.transactions, ds.customers, ds.articles)
+    return figures
 
 
 @pytest.mark.slow
-def test_default_world_matches_most_real_figures(default_figures: dict) -> None:
-    table = compare(default_figures)
+@pytest.mark.parametrize("seed", STABILITY_SEEDS)
+def test_default_world_matches_most_real_figures(default_figures: dict[int, dict], seed: int) -> None:
+    figures = default_figures[seed]
+    table = compare(figures)
     compared = table.filter(table["within"].is_not_null())
-    # 41 figures can be compared without images (the difficulty figures among them), 42 with them.
+    # 41 figures can be compared without images (the difficulty figures among them), 42 with them;
+    # 35 of 42 within at seed 42 (docs/data.md lists the misses and why).
     assert compared["within"].sum() >= 31, compared.filter(~compared["within"])
+    # New arrivals and never-sold articles do not depend on the catalogue's size: in the band at every seed.
+    for name in (NEW_ARRIVALS, "articles never sold"):
+        assert _within(figures[name], REAL[name]), (name, figures[name], REAL[name])
 
 
 @pytest.mark.slow
-def test_default_world_baselines_are_as_hard_as_on_the_real_data(default_figures: dict) -> None:
+@pytest.mark.parametrize("seed", STABILITY_SEEDS)
+def test_default_world_baselines_are_as_hard_as_on_the_real_data(default_figures: dict[int, dict], seed: int) -> None:
+    figures = default_figures[seed]
     for name in ("MAP@12 last week: previous week's best-sellers", BASELINE_B):
-        assert 0.01 <= default_figures[name] <= 0.04, (name, default_figures[name])
+        assert 0.01 <= figures[name] <= 0.04, (name, figures[name])
     # The best-sellers of last week must not cover too much of this week (real: 2.35% with 105k articles).
-    assert default_figures["previous week's top 12 covers last week's rows"] < 0.1
+    assert figures["previous week's top 12 covers last week's rows"] < 0.1
 
 
 def _last_week_scores(world: WorldDirs) -> tuple[float, float]:
     """Baseline (b) and the oracle's MAP@12 on the world's last week."""
     tx = world.dataset().transactions
-    start = tx["t_dat"].max() - dt.timedelta(days=6)
-    truth = week_truth(tx, start, 7)
-    oracle = oracle_predictions(world.truth, tx, start, customers=truth["customer"].unique().to_numpy(), progress=False)
-    return baseline_figures(tx)[BASELINE_B], map_at_k(oracle, truth)
+    return baseline_figures(tx)[BASELINE_B], oracle_last_week_map(world.truth, tx)
 
 
 @pytest.mark.slow

@@ -33,7 +33,9 @@ class Knobs:
 
     # Popularity: spread (log-normal sigma) of product-code popularity; article life cycles.
     popularity_tail: float = 0.7
-    life_weeks_median: float = 20.0
+    life_weeks_median: float = 14.0
+    clearance: float = 0.03               # after its main life an article sells on at this share of the
+                                          # catalogue's median popularity (the sporadic tail; 0: none)
     basics_share: float = 0.08            # product codes that sell for years
     # Seasonality: yearly swing of seasonal product types and of overall activity.
     seasonality: float = 1.0
@@ -80,5 +82,5 @@ class Knobs:
 SCALE_KNOBS: dict[str, dict[str, float]] = {
     "tiny": {"stock_cap": 1.0},
     "small": {"repurchase": 0.03, "stock_cap": 1.0},
-    "full": {"popularity_tail": 1.1, "repurchase": 0.16, "stock_cap": 1.0},
+    "full": {"popularity_tail": 1.4, "repurchase": 0.13, "stock_cap": 0.003},
 }

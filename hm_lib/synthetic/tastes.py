@@ -4,7 +4,8 @@
   an age centre and affinities for product types, colours, graphical appearances, price level
   and the hidden image style. A customer mixes a few topics chosen by age, so customers who
   share topics share tastes.
-- Popularity: article base popularity x life cycle x yearly season x weekly noise.
+- Popularity: article base popularity x life cycle (then a sporadic clearance tail) x yearly season x
+  weekly noise.
 - Partners: articles bought together: other colours of the same product code (siblings)
   and outfit complements of the same index launched at about the same time.
 """
@@ -39,6 +40,7 @@ OUTFIT = {
     "Socks & Tights": ("Garment Full body", "Garment Lower body"),
 }
 PARTNER_SHARE = 3  # the most articles of a group that take one article as their outfit partner
+CLEARANCE_WEEKS = 26  # the shortest clearance: half a year of leftover stock sold online
 
 
 @dataclass
@@ -92,9 +94,15 @@ def weekly_popularity(rng: np.random.Generator, cat: Catalogue, cal: Calendar, k
     weeks = cal.weeks + 1
     w = np.arange(weeks)[:, None]
     age = w - cat.launch_week[None, :]
-    alive = (age >= 0) & (age < cat.life_weeks[None, :])
+    life = cat.life_weeks[None, :]
+    # After its main life an article sells on from the stock left (clearance) for as long again, at least
+    # CLEARANCE_WEEKS, at `clearance` of the catalogue's median popularity whatever its own: the sporadic
+    # sales of the real catalogue's long tail.
+    main = (age >= 0) & (age < life)
+    alive = main | ((age >= life) & (age < life + np.maximum(life, CLEARANCE_WEEKS)) & (knobs.clearance > 0))
     ramp = np.minimum(1.0, (age + 1) / 2.0)
-    decay = np.exp(-np.maximum(age, 0) / np.maximum(cat.life_weeks[None, :] * 0.6, 1.0))
+    tail = knobs.clearance * np.median(cat.base_pop) / cat.base_pop[None, :]
+    decay = np.where(main, np.exp(-np.maximum(age, 0) / np.maximum(life * 0.6, 1.0)), tail)
     woy = np.array([cal.week_of_year(i) for i in range(weeks)])[:, None]
     # Summer types peak late June, winter types early January.
     summer = np.cos(2 * np.pi * (woy - 0.48))

@@ -22,6 +22,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from hm_lib import schema
+from hm_lib.evaluation import map_at_k, week_truth
 from hm_lib.errors import MissingOutputError
 from hm_lib.io import atomic_path, read_json, write_json, write_parquet
 from hm_lib.progress import bar
@@ -197,3 +198,12 @@ def oracle_predictions(truth_dir: Path, transactions: pl.DataFrame, week_start: 
         }))
     return pl.concat(parts) if parts else pl.DataFrame(schema={schema.CUSTOMER: pl.Int32, schema.ARTICLE: pl.Int32,
                                                               schema.RANK: pl.Int32, schema.SCORE: pl.Float32})
+
+
+def oracle_last_week_map(truth_dir: Path, transactions: pl.DataFrame, progress: bool = False) -> float:
+    """The oracle's MAP@12 on the data's last week (the seven days up to its last date), over that week's buyers."""
+    start = transactions["t_dat"].max() - dt.timedelta(days=6)
+    truth = week_truth(transactions, start, 7)
+    predictions = oracle_predictions(truth_dir, transactions, start, customers=truth[schema.CUSTOMER].unique().to_numpy(),
+                                     progress=progress)
+    return map_at_k(predictions, truth)
