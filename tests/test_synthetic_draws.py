@@ -89,4 +89,3 @@ def test_an_article_sells_on_sporadically_after_its_main_life() -> None:
     assert 0.1 < np.median(ratio) < 10 and np.quantile(ratio, 0.99) < 50
     _, without = _life_cycles(clearance=0.0)
     assert np.all(without[tail] == 0)
-
