@@ -5,6 +5,8 @@ import resource
 import tempfile
 from pathlib import Path
 
+from hm_lib import schema
+
 
 def peak_rss_mib() -> float:
     """This process's peak resident memory: VmHWM (reset by exec, unlike ru_maxrss) where Linux has it."""
@@ -25,10 +27,11 @@ def synthetic_raw(scale: str, seed: int = 42) -> Path:
 
 
 def world_with_photos(world: Path, scale: str, seed: int = 42, progress: bool = True) -> bool:
-    """The synthetic world with its photos in ``world/raw``, generated unless there; whether it was."""
+    """The synthetic world with its photos in ``world/raw``, generated unless both are there; whether it was."""
     from hm_lib.synthetic import generate
 
-    if (world / "raw" / "articles.csv").is_file():
+    photos = world / "raw" / schema.IMAGES_DIR
+    if (world / "raw" / "articles.csv").is_file() and photos.is_dir() and any(photos.iterdir()):
         return False
     generate(world / "raw", scale=scale, seed=seed, images=True, progress=progress)
     return True

@@ -133,6 +133,13 @@ def test_scorer_matches_the_stacked_member_logits_and_survives_a_round_trip(stag
     logits = scorer.member_logits(pairs[schema.CUSTOMER].to_numpy(), pairs[schema.ARTICLE].to_numpy())
     expected = 1 / (1 + np.exp(-(logits @ scorer.stack_weights + scorer.stack_bias)))
     assert scorer.score(pairs).to_numpy() == pytest.approx(expected, abs=1e-5)
+    # one dot product over the members side by side: the stacked logit, a pair's own figure in any order
+    stacked = scorer.stacked_logits(pairs[schema.CUSTOMER].to_numpy(), pairs[schema.ARTICLE].to_numpy())
+    np.testing.assert_allclose(stacked, logits @ scorer.stack_weights + scorer.stack_bias, rtol=1e-5, atol=1e-5)
+    grouped = pl.DataFrame({schema.CUSTOMER: np.arange(60, dtype=np.int32) % 5,
+                            schema.ARTICLE: ds.articles[schema.ARTICLE].to_numpy()[:60]})
+    order = np.random.default_rng(1).permutation(grouped.height)
+    assert np.array_equal(scorer.score(grouped[order]).to_numpy(), scorer.score(grouped).to_numpy()[order])
     loaded = RelevanceScorer.load(result.folder)
     assert np.array_equal(loaded.score(pairs).to_numpy(), scorer.score(pairs).to_numpy())
     with pytest.raises(ValueError, match="article ids the model does not know"):

@@ -119,6 +119,22 @@ def test_history_vector_is_the_projected_mean_of_the_history_items(tables, monke
     np.testing.assert_allclose(got, np.array(expected), rtol=1e-4, atol=1e-5)
 
 
+def test_customer_table_is_the_towers_output_and_each_row_its_own(tables) -> None:
+    """The table's history part (projected items, summed in numpy) is the tower's, and a customer's row does not
+    depend on which other customers it is computed with."""
+    settings, t = tables
+    model = build_model("no_image", settings.replace(customer_ids=False), t)
+    model.history_dense.set_weights([w + 0.1 for w in model.history_dense.get_weights()])
+    scorer = ImageRelevanceModel(model, settings, t.article_ids, None)
+    every = np.arange(t.history.shape[0], dtype=np.int32)
+    table = scorer.customer_table(every)
+    tower = keras.ops.convert_to_numpy(model.customer_vectors(every))
+    np.testing.assert_allclose(table, tower, rtol=1e-5, atol=1e-6)
+    assert np.abs(table[:, :-1]).max() > 0.01  # the history part is there
+    some = np.random.default_rng(0).permutation(every)[:37]
+    np.testing.assert_array_equal(scorer.customer_table(some), table[some])
+
+
 def test_both_history_lookups_give_the_same_rows(tables) -> None:
     settings, t = tables
     model = build_model("no_image", settings, t)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ FORMAT_VERSION = 1
 CUSTOMERS_FILE, ITEMS_FILE, ARTICLES_FILE, META_FILE = ("customers.npy", "items.npy", "article_ids.npy",
                                                          "scorer.json")
 CHUNK = 1_000_000
+CUSTOMER_BLOCK = 50_000  # customers whose side-by-side vectors are gathered at once (64 MB at K=10, k=32)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -122,10 +124,52 @@ class RelevanceScorer:
         """Stacked probability from the members' logits (the Dense layer with its sigmoid)."""
         return sigmoid(member_logits @ self.stack_weights + self.stack_bias)
 
+    @cached_property
+    def _side_by_side_items(self) -> tuple[np.ndarray, np.ndarray]:
+        """(articles, K x k) every member's item vector side by side, (articles,) their biases through the stacker."""
+        items = np.asarray(self.items, dtype=np.float32)
+        vectors = np.ascontiguousarray(items[:, :, :-1].transpose(1, 0, 2).reshape(items.shape[1], -1))
+        return vectors, items[:, :, -1].T @ self.stack_weights
+
+    def _side_by_side_customers(self, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, K x k) the customers' member vectors weighted by the stacker, (n,) their biases and the constants."""
+        rows = np.asarray(self.customers[:, customers], dtype=np.float32)   # (K, n, k + 1)
+        vectors = (rows[:, :, :-1] * self.stack_weights[:, None, None]).transpose(1, 0, 2).reshape(customers.size, -1)
+        constant = float(self.stack_weights @ self.global_bias) + self.stack_bias
+        return np.ascontiguousarray(vectors), rows[:, :, -1].T @ self.stack_weights + np.float32(constant)
+
+    def stacked_logits(self, customers: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
+        """(n,) float32 the stacker's logit (before its sigmoid) for aligned customer indexes and article ids.
+
+        The stacker is linear in the members' logits, and each logit a dot product plus biases, so the
+        stacked logit is one dot product of the members' vectors side by side (the customer's weighted by
+        the stacker): computed customer by customer over their pairs, it is the same figure as
+        :meth:`stack` of :meth:`member_logits` up to rounding, at a fraction of the cost.
+        """
+        customers = np.asarray(customers, dtype=np.int64)
+        if customers.size and (customers.min() < 0 or customers.max() >= self.customers.shape[1]):
+            raise ValueError(f"customer indexes outside 0..{self.customers.shape[1] - 1}")
+        positions = article_positions(self.article_ids, article_ids)
+        order = np.argsort(customers, kind="stable")
+        grouped, positions = customers[order], positions[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if grouped.size else np.zeros(0, int)
+        ends = np.r_[starts[1:], grouped.size]
+        items, item_bias = self._side_by_side_items
+        out = np.empty(grouped.size, dtype=np.float32)
+        for lo in range(0, starts.size, CUSTOMER_BLOCK):
+            block = slice(lo, lo + CUSTOMER_BLOCK)
+            vectors, bias = self._side_by_side_customers(grouped[starts[block]])
+            for vector, b, start, end in zip(vectors, bias, starts[block], ends[block], strict=True):
+                rows = positions[start:end]
+                out[start:end] = np.einsum("ij,j->i", items[rows], vector) + item_bias[rows] + b
+        logits = np.empty_like(out)
+        logits[order] = out
+        return logits
+
     def score(self, pairs: pl.DataFrame) -> pl.Series:
         """Stacked probability of each (customer, article_id) row, in row order (Float32 ``relevance``)."""
-        logits = self.member_logits(pairs[CUSTOMER].to_numpy(), pairs[ARTICLE].to_numpy())
-        return pl.Series(RELEVANCE, self.stack(logits), dtype=pl.Float32)
+        logits = self.stacked_logits(pairs[CUSTOMER].to_numpy(), pairs[ARTICLE].to_numpy())
+        return pl.Series(RELEVANCE, sigmoid(logits), dtype=pl.Float32)
 
     def save(self, folder: Path) -> Path:
         """Write the tables, then ``scorer.json`` (its presence marks a complete folder)."""

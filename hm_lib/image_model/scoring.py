@@ -60,10 +60,30 @@ class ImageRelevanceModel:
                          self.model.k + 1)
 
     def customer_table(self, customers: np.ndarray) -> np.ndarray:
-        """(n, k + 1) float32 customer vectors and biases."""
+        """(n, k + 1) float32 customer vectors and biases.
+
+        The purchase history's part is the mean of the history items' rows of the model's
+        :meth:`~RelevanceModel.history_projection` plus the bias, summed here in numpy item by item, so
+        that a customer's row is the same whatever rows it is computed with.
+        """
         if customers.size and (customers.min() < 0 or customers.max() >= self.model.n_customers):
             raise ValueError(f"customer indexes outside 0..{self.model.n_customers - 1}")
-        return in_chunks(self.model.customer_vectors, customers, CUSTOMER_CHUNK, self.model.k + 1)
+        if self.model.history_dense is None:
+            return in_chunks(self.model.customer_vectors, customers, CUSTOMER_CHUNK, self.model.k + 1)
+        table = in_chunks(lambda c: self.model.customer_vectors(c, history=False), customers, CUSTOMER_CHUNK,
+                          self.model.k + 1)
+        projection = keras.ops.convert_to_numpy(self.model.history_projection()).astype(np.float32)
+        bias = keras.ops.convert_to_numpy(self.model.history_dense.bias).astype(np.float32)
+        history = self.history
+        for lo in range(0, customers.size, CUSTOMER_CHUNK):
+            rows = history[customers[lo:lo + CUSTOMER_CHUNK]]
+            mask = rows >= 0
+            count = mask.sum(axis=1, keepdims=True).astype(np.float32)
+            total = np.zeros((rows.shape[0], projection.shape[1]), np.float32)
+            for step in range(rows.shape[1]):  # item by item: the same sum for every row
+                total += projection[np.maximum(rows[:, step], 0)] * mask[:, step, None]
+            table[lo:lo + CUSTOMER_CHUNK] += (total / np.maximum(count, 1.0) + bias) * np.minimum(count, 1.0)
+        return table
 
     @property
     def history(self) -> np.ndarray:

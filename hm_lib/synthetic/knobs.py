@@ -23,7 +23,7 @@ SCALES: dict[str, Scale] = {
     "tiny": Scale(customers=500, articles=300, rows=11_000),
     "small": Scale(customers=6_000, articles=1_500, rows=140_000),
     "default": Scale(customers=60_000, articles=8_000, rows=1_400_000),
-    "full": Scale(customers=1_371_980, articles=105_542, rows=31_788_324, images=False),
+    "full": Scale(customers=1_371_980, articles=105_542, rows=31_788_324),
 }
 
 
