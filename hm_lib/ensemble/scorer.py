@@ -107,11 +107,16 @@ class RelevanceScorer:
     def member(self, i: int) -> MemberTables:
         return MemberTables(self.customers[i], self.items[i], float(self.global_bias[i]))
 
-    def member_logits(self, customers: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
-        """(n, K) float32 logits of every member for aligned customer indexes and article ids."""
+    def _checked(self, customers: np.ndarray) -> np.ndarray:
+        """Customer indexes as int64, or a ValueError when one lies outside the tables."""
         customers = np.asarray(customers, dtype=np.int64)
         if customers.size and (customers.min() < 0 or customers.max() >= self.customers.shape[1]):
             raise ValueError(f"customer indexes outside 0..{self.customers.shape[1] - 1}")
+        return customers
+
+    def member_logits(self, customers: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
+        """(n, K) float32 logits of every member for aligned customer indexes and article ids."""
+        customers = self._checked(customers)
         positions = article_positions(self.article_ids, article_ids)
         out = np.empty((customers.size, self.members), dtype=np.float32)
         for lo in range(0, customers.size, CHUNK):
@@ -146,9 +151,7 @@ class RelevanceScorer:
         the stacker): computed customer by customer over their pairs, it is the same figure as
         :meth:`stack` of :meth:`member_logits` up to rounding, at a fraction of the cost.
         """
-        customers = np.asarray(customers, dtype=np.int64)
-        if customers.size and (customers.min() < 0 or customers.max() >= self.customers.shape[1]):
-            raise ValueError(f"customer indexes outside 0..{self.customers.shape[1] - 1}")
+        customers = self._checked(customers)
         positions = article_positions(self.article_ids, article_ids)
         order = np.argsort(customers, kind="stable")
         grouped, positions = customers[order], positions[order]
