@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-from benchmarks.measure import world_with_photos
+from benchmarks.measure import machine, machine_line, world_with_photos
 
 STAGE_LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) \.\.\.(?: (.+))?$")
 GIB = 1 << 30
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="the figures' JSON file (default WORLD/chain.json)")
     args = parser.parse_args()
     world = args.world or Path(f"/tmp/hm_chain_{args.synthetic_scale}")
-    figures: dict[str, Any] = {"scale": args.synthetic_scale, "validate": args.validate}
+    figures: dict[str, Any] = {"scale": args.synthetic_scale, "validate": args.validate, "machine": machine()}
     start = time.perf_counter()
     if world_with_photos(world, args.synthetic_scale):
         figures["generate_seconds"] = round(time.perf_counter() - start, 1)
@@ -104,6 +104,7 @@ def main() -> None:
     figures.update(follow(command, world / f"{name}.log"))
     out = args.out or world / f"{name}.json"
     out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(machine_line())
     print(table(figures))
     print(f"figures: {out}; log: {world / f'{name}.log'}")
     sys.exit(figures["returncode"])

@@ -74,7 +74,7 @@ def summary(cfg: Config) -> list[str]:
     """What a finished run produced, in a few lines: the scores when validating, else the submission."""
     from hm_lib.schema import SUBMISSION_FILE
     from hm_lib.submission import kaggle_command
-    from hm_lib.validation import VALIDATION_FILE
+    from hm_lib.validation import VALIDATION_FILE, loss_lines
 
     report = f"report: {cfg.output_dir / INDEX_FILE} (every notebook as a page)"
     if cfg.validate:
@@ -83,8 +83,8 @@ def summary(cfg: Config) -> list[str]:
         names = [n for n in ("ranker", "baseline_popular", "baseline_decayed_repurchase", "oracle") if n in scores]
         figures = ", ".join(f"{name} {scores[name]['map@12']:.4f}" for name in names)
         head = f"MAP@12 on the {scores.get('days', cfg.holdout_days)} days from {scores.get('cutoff')}"
-        return [f"{head} ({scores.get('buyers', 0):,} buyers): {figures}", f"all figures: {path}",
-                report]
+        return [f"{head} ({scores.get('buyers', 0):,} buyers): {figures}", *loss_lines(scores),
+                f"all figures: {path}", report]
     path = cfg.output_dir / SUBMISSION_FILE
     if not path.is_file():
         return [f"no submission in {cfg.output_dir}"]

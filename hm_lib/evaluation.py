@@ -217,6 +217,17 @@ def candidate_report(candidates: pl.DataFrame | pl.LazyFrame, truth: pl.DataFram
     return pl.DataFrame(rows)
 
 
+def hits_first(candidates: pl.DataFrame | pl.LazyFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """The best list a ranker could make of each buyer's candidates: the ones they bought, ranked first.
+
+    Its MAP@k is the ceiling of any ordering of these candidates on this week (what the real data allows in
+    place of an oracle). ``truth`` holds the (customer, article_id) pairs bought in the week.
+    """
+    bought = candidates.lazy().select(pl.col(CUSTOMER).cast(pl.Int32), pl.col(ARTICLE).cast(pl.Int32)).unique().join(
+        _pairs(truth).lazy(), on=[CUSTOMER, ARTICLE], how="semi").sort(CUSTOMER, ARTICLE).collect()
+    return bought.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over(CUSTOMER).alias(RANK))
+
+
 def candidate_recall_curve(candidates: pl.DataFrame | pl.LazyFrame, truth: pl.DataFrame) -> pl.DataFrame:
     """Recall of the union cut to each customer's first n candidates, for n = 1 .. the longest list.
 

@@ -13,10 +13,15 @@ def score_table(scores: dict) -> pl.DataFrame:
     return pl.DataFrame(rows).sort("map@12", descending=True) if rows else pl.DataFrame()
 
 
+CEILINGS = ("oracle", "oracle_within_candidates", "perfect_within_candidates")
+
+
 def score_chart(table: pl.DataFrame, metric: str = "map@12") -> Figure:
+    """A bar per model of :func:`score_table`; the ceilings (oracle, the candidates' best orderings) in grey."""
     fig, ax = plt.subplots(figsize=(7, 0.45 * max(table.height, 1) + 1))
     t = table.reverse()
-    ax.barh(t["model"].to_list(), t[metric].to_list(), color="tab:blue")
+    colours = ["tab:gray" if m in CEILINGS else "tab:blue" for m in t["model"].to_list()]
+    ax.barh(t["model"].to_list(), t[metric].to_list(), color=colours)
     for y, v in enumerate(t[metric].to_list()):
         ax.text(v, y, f" {v:.4f}", va="center", fontsize=8)
     ax.set(title=f"{metric.upper()} on the held-out week", xlabel=metric)

@@ -29,11 +29,13 @@ def truth_for_week(cfg: Config, ds: Dataset, week_start: dt.date) -> pl.DataFram
     return target_week(cfg.truth_dir).select("t_dat", "customer", "article_id")
 
 
-def oracle_week(cfg: Config, ds: Dataset, week_start: dt.date, customers: np.ndarray | None = None) -> pl.DataFrame:
-    """The oracle's predictions for a week (synthetic data only)."""
+def oracle_week(cfg: Config, ds: Dataset, week_start: dt.date, customers: np.ndarray | None = None,
+                allowed: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The oracle's predictions for a week (synthetic data only); ``allowed`` (customer, article_id pairs)
+    restricts each customer's list to those articles."""
     from hm_lib.synthetic import oracle_predictions
 
     if not has_truth(cfg, ds):
         raise MissingOutputError(f"no synthetic ground truth for this data in {cfg.truth_dir}: the oracle exists "
                                  "only for worlds written by `hm generate`")
-    return oracle_predictions(cfg.truth_dir, ds.transactions, week_start, customers=customers)
+    return oracle_predictions(cfg.truth_dir, ds.transactions, week_start, customers=customers, allowed=allowed)

@@ -30,6 +30,20 @@ def record_validation(cfg: Config, figures: dict) -> Path:
     return write_json(current, path)
 
 
+def loss_lines(scores: dict) -> list[str]:
+    """Where MAP@12 is lost, in a line (none when the validation has no candidate ceilings)."""
+    shares = scores.get("shares", {})
+    if shares.get("ranker_of_oracle_within_candidates") is not None and shares.get(
+            "oracle_within_candidates_of_oracle") is not None:
+        return [(f"the ranker takes {shares['ranker_of_oracle_within_candidates']:.0%} of what its candidates allow "
+                 f"(the oracle within them: {scores['oracle_within_candidates']['map@12']:.4f}, "
+                 f"{shares['oracle_within_candidates_of_oracle']:.0%} of the oracle)")]
+    if shares.get("ranker_of_perfect_within_candidates") is not None:
+        return [(f"the ranker takes {shares['ranker_of_perfect_within_candidates']:.0%} of the best ordering of its "
+                 f"candidates ({scores['perfect_within_candidates']['map@12']:.4f})")]
+    return []
+
+
 def baseline_predictions(ds: Dataset, name: str, cutoff: dt.date, customers: pl.DataFrame | None = None,
                          k: int = schema.K) -> pl.DataFrame:
     """A baseline's top `k` for `customers` (default: every customer) from the purchases before `cutoff`."""

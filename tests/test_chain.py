@@ -49,6 +49,10 @@ def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> No
     # the oracle is best in expectation; on a tiny week's few buyers another list may beat it by chance, by
     # no more than the sampling error of a mean of APs in [0, 1] (standard deviation at most 1/2 each)
     assert maps["oracle"] >= max(maps.values()) - 1 / scores["buyers"] ** 0.5, (maps, scores["buyers"])
+    # the candidates' ceilings: no ordering of them beats the buyers' own picks first, the ranker's included
+    perfect, within = scores["perfect_within_candidates"]["map@12"], scores["oracle_within_candidates"]["map@12"]
+    assert maps["ranker"] <= perfect + 1e-12 and 0 < within <= perfect + 1e-12, (maps, perfect, within)
+    assert scores["shares"]["ranker_of_oracle_within_candidates"] == pytest.approx(maps["ranker"] / within)
     # the ranker uses the ensemble's score; the same ranker without it is scored beside it
     assert scores["ranker"]["image_score"] is True
     models = [row["model"] for row in scores["ensemble"]["comparison"]]
@@ -62,6 +66,7 @@ def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> No
         assert "data:image/png;base64" in (cfg.output_dir / "notebooks" / f"{name}.validate.html").read_text()
     index = (cfg.output_dir / "index.html").read_text()
     assert "hm run --validate: tiny scale" in index and f"ranker {maps['ranker']:.4f}" in index
+    assert f"the ranker takes {maps['ranker'] / within:.0%} of what its candidates allow" in index
     assert index.count("not run") == 0 and index.count('">report</a>') == len(stages())
 
 

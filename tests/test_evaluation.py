@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hm_lib.evaluation import (
-    ap_per_customer, apk, map_at_k, recall_at_k, score, time_split, week_truth,
+    ap_per_customer, apk, hits_first, map_at_k, recall_at_k, score, time_split, week_truth,
 )
 from hm_lib.schema import ARTICLE, CUSTOMER, RANK
 
@@ -118,3 +118,14 @@ def test_score() -> None:
         "customers_predicted": 2,
         "coverage": 0.5,
     }
+
+
+def test_hits_first_is_the_best_ordering_of_the_candidates() -> None:
+    candidates = pl.DataFrame({CUSTOMER: [1, 1, 1, 2, 2, 3], ARTICLE: [10, 11, 12, 20, 21, 30]})
+    truth = pl.DataFrame({CUSTOMER: [1, 1, 2, 4], ARTICLE: [12, 99, 20, 40]})
+    best = hits_first(candidates, truth)
+    assert best.rows() == [(1, 12, 1), (2, 20, 1)]
+    assert map_at_k(best, truth) == pytest.approx((1 / 2 + 1 + 0) / 3)  # customer 1 bought 2, one of them proposed
+    # no ordering of the candidates scores higher
+    assert map_at_k(candidates.with_columns(pl.int_range(1, pl.len() + 1).over(CUSTOMER).alias(RANK)), truth) <= \
+        map_at_k(best, truth)

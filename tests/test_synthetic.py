@@ -246,6 +246,25 @@ def test_oracle_reads_nothing_from_the_week_it_predicts(small, small_world: Worl
     assert a.equals(b)
 
 
+def test_oracle_within_allowed_articles_keeps_the_oracles_order_among_them(small, small_world: WorldDirs) -> None:
+    ds, _ = small
+    cutoff = ds.end_date - dt.timedelta(days=6)
+    customers = np.arange(50)
+    full = oracle_predictions(small_world.truth, ds.transactions, cutoff, customers=customers, k=40, progress=False)
+    # each customer may be given every other article of their own top 40, and one article nobody knows
+    allowed = pl.concat([full.filter(pl.col("rank") % 2 == 1).select("customer", "article_id"),
+                         pl.DataFrame({"customer": [0], "article_id": [123]}, schema=full.select("customer", "article_id").schema)])
+    within = oracle_predictions(small_world.truth, ds.transactions, cutoff, customers=customers, k=12, progress=False,
+                                allowed=allowed)
+    expected = full.filter(pl.col("rank") % 2 == 1).with_columns(((pl.col("rank") + 1) // 2).alias("rank")).filter(
+        pl.col("rank") <= 12)
+    assert within.select("customer", "article_id", "rank").equals(expected.select("customer", "article_id", "rank"))
+    # a customer with fewer allowed articles than k gets a shorter list, never an article outside them
+    few = oracle_predictions(small_world.truth, ds.transactions, cutoff, customers=customers[:3], progress=False,
+                             allowed=allowed.filter(pl.col("customer") == 1).head(5))
+    assert few["customer"].to_list() == [1] * 5
+
+
 def test_oracle_rejects_a_date_that_does_not_start_a_week(small, small_world: WorldDirs) -> None:
     ds, _ = small
     with pytest.raises(ValueError, match="first day of a simulated week"):

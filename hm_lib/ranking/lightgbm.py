@@ -24,6 +24,17 @@ MODEL_FILE = "ranker.txt"
 # MAP in no fixed order, so two tied iterations can differ in the last bits, and which one is "best" would
 # change from run to run (a real gain in MAP@12 over a week's buyers is orders of magnitude larger).
 MIN_GAIN = 1e-9
+# Below this many rows LightGBM runs on one thread: syncing two threads at every step of every tree costs more
+# than the work, and when another process holds a core each sync waits for its time slice (8 fits on 360 rows:
+# 0.4 s on one thread, 22-43 s on two beside a busy process; docs/benchmarks.md, "LightGBM's threads").
+ONE_THREAD_ROWS = 100_000
+THREADS = 2
+
+
+def threads(rows: int) -> int:
+    """LightGBM's threads for a fit or prediction on ``rows`` rows (a function of the size alone: the same
+    inputs give the same trees)."""
+    return 1 if rows < ONE_THREAD_ROWS else THREADS
 
 
 class LightGBMRanker(Ranker):
@@ -48,7 +59,8 @@ class LightGBMRanker(Ranker):
         model = lgb.LGBMRanker(objective="lambdarank", n_estimators=s.n_estimators, learning_rate=s.learning_rate,
                                num_leaves=s.num_leaves, min_child_samples=s.min_child_samples,
                                subsample=s.subsample, subsample_freq=1, colsample_bytree=s.colsample_bytree,
-                               random_state=s.seed, deterministic=True, force_row_wise=True, n_jobs=2, verbose=-1)
+                               random_state=s.seed, deterministic=True, force_row_wise=True,
+                               n_jobs=threads(train.height), verbose=-1)
         fit_args: dict[str, Any] = {"group": groups(train),
                                     "categorical_feature": [c for c in ARTICLE_CATEGORICALS if c in columns]}
         if valid is not None:
@@ -70,7 +82,8 @@ class LightGBMRanker(Ranker):
         return self.booster.feature_name()
 
     def score(self, frame: pl.DataFrame) -> np.ndarray:
-        return self.booster.predict(lightgbm_input(frame, self.feature_names), num_iteration=self.best_iteration)
+        return self.booster.predict(lightgbm_input(frame, self.feature_names), num_iteration=self.best_iteration,
+                                    num_threads=threads(frame.height))
 
     def contributions(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Path attribution (as in treeinterpreter): a feature's contribution sums, over the splits on the
@@ -78,7 +91,8 @@ class LightGBMRanker(Ranker):
         (the base is the trees' root values) and as cheap as a prediction, where LightGBM's SHAP values cost
         hundreds of times more."""
         leaves = np.asarray(self.booster.predict(lightgbm_input(frame, self.feature_names), pred_leaf=True,
-                                                 num_iteration=self.best_iteration)).reshape(frame.height, -1)
+                                                 num_iteration=self.best_iteration,
+                                                 num_threads=threads(frame.height))).reshape(frame.height, -1)
         if self._paths is None:
             self._paths = _leaf_contributions(self.booster)
         bias, tables = self._paths

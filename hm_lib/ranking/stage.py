@@ -31,14 +31,14 @@ from hm_lib.ensemble.filtering import filter_candidates, threshold_recall
 from hm_lib.ensemble.scorer import RELEVANCE, RelevanceScorer, load_scorer
 from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.errors import MissingOutputError
-from hm_lib.evaluation import candidate_report, score, week_customers, week_truth
+from hm_lib.evaluation import candidate_report, hits_first, score, week_customers, week_truth
 from hm_lib.io import write_parquet
 from hm_lib.progress import bar
 from hm_lib.ranking.base import Ranker
 from hm_lib.ranking.frames import FeatureTables, assemble, label, with_positives
 from hm_lib.ranking.registry import make_ranker, save_ranker
 from hm_lib.ranking.settings import RankerSettings
-from hm_lib.truth import truth_for_week
+from hm_lib.truth import has_truth, oracle_week, truth_for_week
 from hm_lib.validation import validation_scores
 
 if TYPE_CHECKING:
@@ -226,11 +226,13 @@ def read_predictions(cfg: Config, cutoff: dt.date) -> pl.DataFrame:
 
 
 def validation_figures(cfg: Config, ds: Dataset, result: RankingRun) -> dict:
-    """MAP@12 on the held-out week: baselines, each candidate source alone, the ranker, the oracle."""
+    """MAP@12 on the held-out week: baselines, each candidate source alone, the ranker, the oracle, and the
+    ceilings of the candidates (:func:`within_candidates`)."""
     cutoff = result.cutoff
     rows = truth_for_week(cfg, ds, cutoff)
     figures = validation_scores(cfg, ds, cutoff)
-    report = candidate_report(read_candidates(cfg.work_dir, cutoff), week_truth(rows, cutoff, cfg.holdout_days), k=cfg.k)
+    candidates = read_candidates(cfg.work_dir, cutoff)
+    report = candidate_report(candidates, week_truth(rows, cutoff, cfg.holdout_days), k=cfg.k)
     for row in report.iter_rows(named=True):
         figures[f"source_{row['source']}"] = {"map@12": row[f"map@{cfg.k}"], "recall": row["recall"],
                                               "candidates_per_customer": row["candidates_per_customer"]}
@@ -239,4 +241,36 @@ def validation_figures(cfg: Config, ds: Dataset, result: RankingRun) -> dict:
                          **result.model.summary(), "image_score": RELEVANCE in result.model.feature_names}
     for name, (model, predictions) in result.alternatives.items():
         figures[name] = {**score(predictions, rows, cutoff, cfg.holdout_days), **model.summary()}
+    figures.update(within_candidates(cfg, ds, cutoff, candidates, figures))
     return figures
+
+
+def within_candidates(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, figures: dict) -> dict:
+    """Where MAP@12 is lost: in the candidates or in their ordering.
+
+    ``perfect_within_candidates``: each buyer's bought candidates ranked first (the ceiling of any ranker over
+    these candidates, on any data); on a synthetic world, ``oracle_within_candidates``: the oracle's choice
+    probabilities restricted to each buyer's candidates (the ceiling in expectation). ``shares``: the ranker's
+    MAP@12 over each ceiling, and what the candidates leave of the oracle.
+    """
+    rows = truth_for_week(cfg, ds, cutoff)
+    week = week_truth(rows, cutoff, cfg.holdout_days)
+    buyers = week.select(schema.CUSTOMER).unique()
+    theirs = candidates.select(schema.CUSTOMER, schema.ARTICLE).join(buyers.lazy(), on=schema.CUSTOMER,
+                                                                    how="semi").collect()
+    out = {"perfect_within_candidates": score(hits_first(theirs, week), rows, cutoff, cfg.holdout_days)}
+    if has_truth(cfg, ds):
+        oracle = oracle_week(cfg, ds, cutoff, np.sort(buyers[schema.CUSTOMER].to_numpy()), allowed=theirs)
+        out["oracle_within_candidates"] = score(oracle, rows, cutoff, cfg.holdout_days)
+    ranker = figures["ranker"]["map@12"]
+
+    def share(a: float, b: float) -> float | None:
+        return a / b if b > 0 else None
+
+    shares = {f"ranker_of_{name}": share(ranker, out[name]["map@12"])
+              for name in ("perfect_within_candidates", "oracle_within_candidates") if name in out}
+    if "oracle" in figures and "oracle_within_candidates" in out:
+        shares["ranker_of_oracle"] = share(ranker, figures["oracle"]["map@12"])
+        shares["oracle_within_candidates_of_oracle"] = share(out["oracle_within_candidates"]["map@12"],
+                                                             figures["oracle"]["map@12"])
+    return {**out, "shares": shares}

@@ -165,13 +165,14 @@ def choice_probabilities(truth: Truth, week: int, customers: np.ndarray, history
 
 
 def oracle_predictions(truth_dir: Path, transactions: pl.DataFrame, week_start: dt.date,
-                       customers: np.ndarray | None = None, k: int = schema.K, progress: bool = True
-                       ) -> pl.DataFrame:
+                       customers: np.ndarray | None = None, k: int = schema.K, progress: bool = True,
+                       allowed: pl.DataFrame | None = None) -> pl.DataFrame:
     """The k most probable articles per customer for the week starting `week_start`.
 
     `transactions` has t_dat, customer (position in customers.csv) and article_id; only rows
-    before `week_start` are read. `customers` defaults to everyone. Returns the long
-    predictions frame (customer, article_id, rank, score).
+    before `week_start` are read. `customers` defaults to everyone. `allowed` (customer, article_id
+    pairs, e.g. a candidate set): a customer's list is drawn from their allowed articles only, so it may
+    be shorter than k. Returns the long predictions frame (customer, article_id, rank, score).
     """
     truth = load_truth(truth_dir)
     week = truth.cal.week_of(week_start)
@@ -181,23 +182,37 @@ def oracle_predictions(truth_dir: Path, transactions: pl.DataFrame, week_start: 
                          f"the same weekday as {starts}")
     history = _history_at(truth, transactions, week)
     customers = np.arange(truth.customer_ids.size) if customers is None else np.asarray(customers)
+    mask = None if allowed is None else _allowed_matrix(truth.article_ids, customers, allowed)
     shard = max(1, 16_000_000 // truth.article_ids.size)  # dense (shard x articles) blocks of ~64 MB
     parts = []
     for lo in bar(range(0, customers.size, shard), desc="oracle", disable=not progress):
         cs = customers[lo: lo + shard]
         p = choice_probabilities(truth, week, cs, history)
+        if mask is not None:
+            p = np.where(mask[lo: lo + shard].toarray(), p, -1.0)
         top = np.argpartition(-p, min(k, p.shape[1] - 1), axis=1)[:, :k]
         score = np.take_along_axis(p, top, axis=1)
         order = np.argsort(-score, axis=1, kind="stable")
         top, score = np.take_along_axis(top, order, axis=1), np.take_along_axis(score, order, axis=1)
-        parts.append(pl.DataFrame({
+        frame = pl.DataFrame({
             schema.CUSTOMER: np.repeat(cs, top.shape[1]).astype(np.int32),
             schema.ARTICLE: truth.article_ids[top.ravel()].astype(np.int32),
             schema.RANK: np.tile(np.arange(1, top.shape[1] + 1, dtype=np.int32), cs.size),
             schema.SCORE: score.ravel().astype(np.float32),
-        }))
+        })
+        parts.append(frame if mask is None else frame.filter(pl.col(schema.SCORE) >= 0))
     return pl.concat(parts) if parts else pl.DataFrame(schema={schema.CUSTOMER: pl.Int32, schema.ARTICLE: pl.Int32,
                                                               schema.RANK: pl.Int32, schema.SCORE: pl.Float32})
+
+
+def _allowed_matrix(article_ids: np.ndarray, customers: np.ndarray, allowed: pl.DataFrame) -> sp.csr_matrix:
+    """(customers x articles) boolean CSR: which articles each of ``customers`` (in that order) may be given."""
+    rows = pl.DataFrame({schema.CUSTOMER: customers.astype(np.int32), "_row": np.arange(customers.size, dtype=np.int32)})
+    cols = pl.DataFrame({schema.ARTICLE: article_ids.astype(np.int32), "_col": np.arange(article_ids.size, dtype=np.int32)})
+    pairs = (allowed.select(pl.col(schema.CUSTOMER).cast(pl.Int32), pl.col(schema.ARTICLE).cast(pl.Int32))
+             .join(rows, on=schema.CUSTOMER).join(cols, on=schema.ARTICLE))
+    return sp.csr_matrix((np.ones(pairs.height, dtype=bool), (pairs["_row"].to_numpy(), pairs["_col"].to_numpy())),
+                         shape=(customers.size, article_ids.size))
 
 
 def oracle_last_week_map(truth_dir: Path, transactions: pl.DataFrame, progress: bool = False) -> float:
