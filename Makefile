@@ -37,7 +37,7 @@ validate: data
 	$(HM) run --data $(DATA) $(SCALE_ARG) --seed $(SEED) --validate
 
 test: venv browser
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
 
 # JupyterLab from the project's venv on the notebooks (their kernel, "Python (hm-fashion-recsys)", is this venv).
 lab: venv

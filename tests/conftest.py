@@ -43,6 +43,25 @@ def leaves_the_tree_as_found() -> Iterator[None]:
     assert (sorted(after - before), sorted(before - after)) == ([], []), "tests changed the checkout"
 
 
+# `make test` runs the suite on two xdist workers (--dist loadgroup): a test goes with the others of its file
+# (their module fixtures are made once), except that the users of these session fixtures, which run a whole
+# chain, go to one worker per fixture wherever their file is, so no chain runs twice.
+SHARED_RUNS = ("tiny_submission", "tiny_demo")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        group = next((name for name in SHARED_RUNS if name in getattr(item, "fixturenames", ())), item.path.name)
+        # xdist 3.8 groups the node ids that end in "@group"; it writes that suffix to item._nodeid, which
+        # pytest 9.2 no longer reads (the id lives in item._id), so the suffix is written here
+        item._id = coerce_node_id(f"{item.nodeid}@{group}")
+
+
 @dataclass
 class WorldDirs:
     root: Path
