@@ -139,7 +139,10 @@ class Config:
 
     @property
     def truth_dir(self) -> Path:
-        return self.work_dir / "synthetic_truth"
+        """A synthetic world's ground truth: ``{work_dir}/synthetic_truth``, or where ``hm generate --out DIR``
+        writes it, beside the raw folder (``DIR/../synthetic_truth``), when the work folder has none."""
+        inside, beside = self.work_dir / "synthetic_truth", Path(self.data_dir).parent / "synthetic_truth"
+        return beside if not inside.exists() and beside.exists() else inside
 
     def settings(self, section: str, cls: type[ScaledSettings[S]]) -> S:
         """The settings of one stage for this scale, with this config's `<section>__<field>` overrides.

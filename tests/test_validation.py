@@ -38,7 +38,7 @@ def test_week_customers_are_the_distinct_buyers_of_those_days_sorted() -> None:
 
 
 def test_scores_carry_both_baselines_and_the_oracle_on_a_synthetic_world(tiny_world: WorldDirs,
-                                                                          tiny_data: Dataset) -> None:
+                                                                          tiny_data: Dataset, tmp_path) -> None:
     cfg = tiny_world.config(validate=True)
     assert has_truth(cfg, tiny_data)
     cutoff = cutoff_for(cfg, tiny_data)
@@ -47,8 +47,11 @@ def test_scores_carry_both_baselines_and_the_oracle_on_a_synthetic_world(tiny_wo
     for name in ("baseline_popular", "baseline_decayed_repurchase", "oracle"):
         assert 0 <= figures[name]["map@12"] <= 1
     assert figures["oracle"]["map@12"] > figures["baseline_popular"]["map@12"]
-    other = dataclasses.replace(cfg, work_dir=tiny_world.root / "elsewhere")
-    assert "oracle" not in validation_scores(other, tiny_data, cutoff)  # no truth there: no oracle
+    # `hm run --work` elsewhere: the truth `hm generate` wrote beside the raw folder is found
+    other = dataclasses.replace(cfg, work_dir=tmp_path / "work")
+    assert other.truth_dir == tiny_world.truth and "oracle" in validation_scores(other, tiny_data, cutoff)
+    bare = dataclasses.replace(other, data_dir=tmp_path / "raw")  # no truth in either place: no oracle
+    assert "oracle" not in validation_scores(bare, tiny_data, cutoff)
 
 
 def test_an_unknown_baseline_is_refused_by_name(tiny_data: Dataset) -> None:
