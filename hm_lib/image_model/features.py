@@ -111,7 +111,7 @@ def run_in_batches(model: keras.Model, x: np.ndarray, batch: int = PREDICT_BATCH
     """``model(x)`` in inference mode, ``batch`` rows at a time, as float32 numpy.
 
     Through Keras' compiled predict step (``predict_on_batch``: traced once per batch shape, on any
-    backend), not eager calls: the same figures, and ResNet50's head runs about 1.2x faster on the CPU
+    backend), not eager calls: the same figures, and ResNet50's head runs about 1.4x faster on the CPU
     (docs/benchmarks.md, "Compiled inference").
     """
     return np.concatenate([np.asarray(model.predict_on_batch(x[lo:lo + batch]))

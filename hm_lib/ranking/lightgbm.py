@@ -25,8 +25,8 @@ MODEL_FILE = "ranker.txt"
 # change from run to run (a real gain in MAP@12 over a week's buyers is orders of magnitude larger).
 MIN_GAIN = 1e-9
 # Below this many rows LightGBM runs on one thread: syncing two threads at every step of every tree costs more
-# than the work, and when another process holds a core each sync waits for its time slice (8 fits on 360 rows:
-# 0.4 s on one thread, 22-43 s on two beside a busy process; docs/benchmarks.md, "LightGBM's threads").
+# than the work, and when another process holds a core each sync waits for its time slice (8 fits on 360 rows
+# beside a `hm run`: 0.23 s on one thread, 10.1 s on two; benchmarks/bench_lightgbm_threads.py, docs/benchmarks.md).
 ONE_THREAD_ROWS = 100_000
 THREADS = 2
 

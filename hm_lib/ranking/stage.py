@@ -231,8 +231,8 @@ def validation_figures(cfg: Config, ds: Dataset, result: RankingRun) -> dict:
     cutoff = result.cutoff
     rows = truth_for_week(cfg, ds, cutoff)
     figures = validation_scores(cfg, ds, cutoff)
-    candidates = read_candidates(cfg.work_dir, cutoff)
-    report = candidate_report(candidates, week_truth(rows, cutoff, cfg.holdout_days), k=cfg.k)
+    candidates, week = read_candidates(cfg.work_dir, cutoff), week_truth(rows, cutoff, cfg.holdout_days)
+    report = candidate_report(candidates, week, k=cfg.k)
     for row in report.iter_rows(named=True):
         figures[f"source_{row['source']}"] = {"map@12": row[f"map@{cfg.k}"], "recall": row["recall"],
                                               "candidates_per_customer": row["candidates_per_customer"]}
@@ -241,20 +241,20 @@ def validation_figures(cfg: Config, ds: Dataset, result: RankingRun) -> dict:
                          **result.model.summary(), "image_score": RELEVANCE in result.model.feature_names}
     for name, (model, predictions) in result.alternatives.items():
         figures[name] = {**score(predictions, rows, cutoff, cfg.holdout_days), **model.summary()}
-    figures.update(within_candidates(cfg, ds, cutoff, candidates, figures))
+    figures.update(within_candidates(cfg, ds, cutoff, candidates, rows, week, figures))
     return figures
 
 
-def within_candidates(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, figures: dict) -> dict:
+def within_candidates(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, rows: pl.DataFrame,
+                      week: pl.DataFrame, figures: dict) -> dict:
     """Where MAP@12 is lost: in the candidates or in their ordering.
 
     ``perfect_within_candidates``: each buyer's bought candidates ranked first (the ceiling of any ranker over
     these candidates, on any data); on a synthetic world, ``oracle_within_candidates``: the oracle's choice
     probabilities restricted to each buyer's candidates (the ceiling in expectation). ``shares``: the ranker's
-    MAP@12 over each ceiling, and what the candidates leave of the oracle.
+    MAP@12 over each ceiling, and what the candidates leave of the oracle. ``rows``: the purchases scored
+    against (:func:`truth_for_week`), ``week``: their pairs in the held-out days.
     """
-    rows = truth_for_week(cfg, ds, cutoff)
-    week = week_truth(rows, cutoff, cfg.holdout_days)
     buyers = week.select(schema.CUSTOMER).unique()
     theirs = candidates.select(schema.CUSTOMER, schema.ARTICLE).join(buyers.lazy(), on=schema.CUSTOMER,
                                                                     how="semi").collect()
