@@ -22,6 +22,7 @@ from hm_lib.config import Config, check_overrides
 from hm_lib.digest import digest
 from hm_lib.errors import RunError
 from hm_lib.io import read_json
+from hm_lib.kernel_stderr import QuietStderr, kernel_manager
 from hm_lib.progress import TEXT_ENV
 from hm_lib.run_report import INDEX_FILE, StageRow, notebook_html, write_index
 from hm_lib.stamp import Stamp
@@ -150,6 +151,8 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
     out_dir = cfg.output_dir / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     params = notebook_parameters(cfg)
+    verbose = log.isEnabledFor(logging.DEBUG)  # -v: every line of the kernels, native ones included
+    stderr = sys.stderr if verbose else QuietStderr(sys.stderr)
     mode = "validate" if cfg.validate else "submit"
     upstream = digest(json.dumps(params, sort_keys=True), _library_digest(), _data_fingerprint(cfg.data_dir))
     executed = []
@@ -168,11 +171,12 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
         log.info("%s ...", step)
         stamp.invalidate()
         t0 = time.perf_counter()
+        kernel_log = {} if verbose else {"kernel_manager_class": kernel_manager(output.with_suffix(".kernel.log"))}
         try:
             with _text_progress():  # the kernel's stderr (progress, log lines) also goes to this terminal
                 pm.execute_notebook(str(stage.path), str(output), parameters=params, kernel_name="python3",
                                     cwd=str(Path.cwd()), progress_bar=False, log_output=False,
-                                    stderr_file=sys.stderr, extra_arguments=KERNEL_ARGUMENTS)
+                                    stderr_file=stderr, extra_arguments=KERNEL_ARGUMENTS, **kernel_log)
         except pm.PapermillExecutionError as err:
             if output.is_file():  # the failed cell's traceback, readable without JupyterLab
                 notebook_html(output)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hm_lib.features.taste import TASTE_COLUMNS
+
 MIN_SHARE = 0.1  # a reason adds at least this share of what the strongest one adds (no "+0.00" reasons)
 NO_REASON = "no single feature stands out: many small ones together"
 TOP = 3
@@ -56,6 +58,10 @@ PHRASES: dict[str, tuple[str, str | None, str]] = {
     "x_type_share": ("you often buy this type of article ({} of your purchases)", "pct",
                      "a type of article you never bought"),
     "x_price_ratio": ("priced at {} what you usually pay", "x", "its price"),
+    **{TASTE_COLUMNS[c]: (f"its {name} is that of {{}} of your recent purchases", "pct", "you have no purchases yet")
+       for c, name in _CATEGORIES.items()},
+    "t_band_sales": ("{} sold to customers of your age in the last 4 weeks", "n", "your age is not known"),
+    "t_band_lift": ("{} as popular with customers of your age as with everyone", "x", "your age is not known"),
     "a_sales_1d": ("{} sold on the last day", "n", "sales on the last day"),
     "a_sales_7d": ("{} sold last week", "n", "no sales last week"),
     "a_sales_prev_7d": ("{} sold the week before last", "n", "no sales the week before last"),

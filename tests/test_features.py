@@ -9,6 +9,7 @@ import pytest
 
 from hm_lib.features import FAMILIES, article_features, customer_features, pair_features
 from hm_lib.features.common import EVENT_TIMESTAMP
+from hm_lib.features.taste import BAND_DAYS, BAND_YEARS, HALF_LIFE_DAYS, TASTE_COLUMNS, taste_features
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,28 @@ def test_every_family_keeps_one_signature_and_entity_keys_restrict_rows(setup) -
         assert table.height == expected, family.name  # an entity family given keys: only their rows
     with pytest.raises(ValueError, match="pass keys"):
         FAMILIES["pair"].build(ds, cutoff, None)
+
+
+def test_taste_against_a_hand_computed_customer(setup) -> None:
+    """Recency-weighted attribute shares and the age band's sales, recomputed here in plain Python."""
+    ds, cutoff, _ = setup
+    past = ds.transactions.filter(pl.col("t_dat") < cutoff)
+    cust = past["customer"].mode()[0]
+    art = past.filter(pl.col("customer") != cust)["article_id"].mode()[0]  # any article, bought or not
+    keys = pl.DataFrame({"customer": [cust], "article_id": [art]}, schema={"customer": pl.Int32, "article_id": pl.Int32})
+    row = taste_features(ds, cutoff, keys).row(0, named=True)
+    colours = dict(ds.articles.select("article_id", "colour_group_code").iter_rows())
+    mine = past.filter(pl.col("customer") == cust)
+    weights = [(0.5 ** ((cutoff - day).days / HALF_LIFE_DAYS), colours[a])
+               for day, a in mine.select("t_dat", "article_id").iter_rows()]
+    same = sum(w for w, colour in weights if colour == colours[art])
+    assert row[TASTE_COLUMNS["colour_group_code"]] == pytest.approx(same / sum(w for w, _ in weights), rel=1e-5)
+    ages = dict(ds.customers.select("customer", "age").iter_rows())
+    recent = past.filter(pl.col("t_dat") >= cutoff - dt.timedelta(days=BAND_DAYS))
+    band = ages[cust] // BAND_YEARS
+    in_band = [a for c, a in recent.select("customer", "article_id").iter_rows()
+               if ages.get(c) is not None and ages[c] // BAND_YEARS == band]
+    assert row["t_band_sales"] == in_band.count(art)
+    overall = recent["article_id"].to_list()
+    lift = (in_band.count(art) / len(in_band)) / (overall.count(art) / len(overall))
+    assert row["t_band_lift"] == pytest.approx(lift, rel=1e-5)

@@ -316,6 +316,7 @@ def test_a_few_training_steps_lower_the_loss(world, stage) -> None:
     keras.utils.set_random_seed(0)
     model = build_model("end_to_end", stage.settings, stage.tables, stage.features,
                         clone_tail(stage.models["end_to_end"].model.tail))
+    # a traced graph (compile's default): the tiny settings train eagerly, so this keeps the graph step tested
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=keras.losses.BinaryCrossentropy(from_logits=True))
     customers, articles, labels = pair_arrays(train.head(256), stage.tables)
     x, y, w = PairBatches(customers, articles, labels, stage.features.maps, 256, shuffle=False)[0]

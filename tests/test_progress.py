@@ -1,11 +1,14 @@
 """Progress bars and log lines: widgets or terminal bars by default, plain text inside `hm run`."""
 from __future__ import annotations
 
+import io
 import logging
+from pathlib import Path
 
 import pytest
 from tqdm.std import tqdm as text_tqdm
 
+from hm_lib.kernel_stderr import QuietStderr, kernel_manager
 from hm_lib.progress import HANDLER_NAME, TEXT_ENV, bar, show_progress, text_mode
 
 
@@ -43,3 +46,38 @@ def test_show_progress_adds_one_handler_and_lines_go_around_a_bar(monkeypatch: p
     finally:
         logger.handlers[:] = before[0]
         logger.setLevel(before[1])
+
+
+def test_the_kernels_stderr_reaches_the_terminal_without_native_log_chatter() -> None:
+    terminal = io.StringIO()
+    quiet = QuietStderr(terminal)
+    quiet.write("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+                "I0000 00:00:1796249334.699889    5391 port.cc:153] oneDNN custom operations are on.\n")
+    quiet.write("W0000 00:00:1796249334.7    5391 cpu_feature_guard.cc:210] AVX512F\nepoch 1/2 done\n")
+    quiet.write("E0000 00:00:1796249334.7    5391 kernel.cc:9] out of memory\n")
+    quiet.write("To enable the following instructions: AVX2 AVX512F, rebuild TensorFlow\n")
+    quiet.write("\rshards:  50%|#####     | 1/2")
+    assert terminal.getvalue() == ("epoch 1/2 done\nE0000 00:00:1796249334.7    5391 kernel.cc:9] out of memory\n"
+                                   "\rshards:  50%|#####     | 1/2")
+
+
+def test_a_kernels_native_stderr_goes_to_its_log_not_to_the_terminal(capfd, tmp_path: Path) -> None:
+    """ipykernel echoes what is written to the kernel's descriptor 2 to the descriptor it inherited: with the
+    chain's kernel manager that is a log file, and the stream copy alone reaches the terminal, filtered."""
+    import nbformat
+    import papermill as pm
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "import os, sys, time\n"
+        "os.write(2, b'I0000 00:00:1796249334.699889    5391 port.cc:153] native chatter\\n')\n"
+        "time.sleep(0.2)\n"
+        "print('a python line', file=sys.stderr)")]
+    nbformat.write(notebook, tmp_path / "in.ipynb")
+    terminal = io.StringIO()
+    pm.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
+                        progress_bar=False, log_output=False, stderr_file=QuietStderr(terminal),
+                        kernel_manager_class=kernel_manager(tmp_path / "out.kernel.log"))
+    assert "native chatter" in (tmp_path / "out.kernel.log").read_text()
+    assert "native chatter" not in capfd.readouterr().err
+    assert terminal.getvalue() == "a python line\n"

@@ -87,7 +87,7 @@ class MemberTrainer:
             fresh = build_model(self.variant, settings, self.tables, self.features)
             if self.model is None or keras.backend.backend() != "tensorflow":
                 self.model = fresh
-                compile_model(self.model, settings.lr)
+                compile_model(self.model, settings.lr, settings.run_eagerly)
             else:
                 restart_from(self.model, fresh)
                 reset_optimizer(self.model.optimizer)

@@ -6,8 +6,8 @@ Tables carry an `event_timestamp` (the cut-off) for the feature store.
 """
 from hm_lib.features.article import ARTICLE_CATEGORICALS, article_features
 from hm_lib.features.customer import customer_features
-from hm_lib.features.families import FAMILIES, FeatureFamily, entity_families, pair_families
+from hm_lib.features.families import FAMILIES, FeatureFamily, entity_families, family, pair_families
 from hm_lib.features.pair import pair_features
 
 __all__ = ["ARTICLE_CATEGORICALS", "FAMILIES", "FeatureFamily", "article_features", "customer_features",
-           "entity_families", "pair_families", "pair_features"]
+           "entity_families", "family", "pair_families", "pair_features"]

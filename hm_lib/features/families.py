@@ -19,6 +19,7 @@ from hm_lib.features.article import article_features
 from hm_lib.features.common import Tables
 from hm_lib.features.customer import customer_features
 from hm_lib.features.pair import pair_features
+from hm_lib.features.taste import taste_features
 from hm_lib.schema import ARTICLE, CUSTOMER
 
 Build = Callable[[Tables, dt.date, pl.DataFrame | None], pl.DataFrame]
@@ -52,6 +53,9 @@ FAMILIES: dict[str, FeatureFamily] = {f.name: f for f in (
                   "age, activity, recency, prices, channels, category mix"),
     FeatureFamily("pair", (CUSTOMER, ARTICLE), pair_features,
                   "the customer's own history with the article, its product code and its type"),
+    FeatureFamily("taste", (CUSTOMER, ARTICLE), taste_features,
+                  "recency-weighted shares of the customer's buying with each of the article's attributes; "
+                  "its sales among customers of the same age"),
 )}
 
 
@@ -61,3 +65,10 @@ def entity_families() -> list[FeatureFamily]:
 
 def pair_families() -> list[FeatureFamily]:
     return [f for f in FAMILIES.values() if not f.entity]
+
+
+def family(name: str) -> FeatureFamily:
+    """The family called ``name`` (ValueError naming the known ones otherwise)."""
+    if name not in FAMILIES:
+        raise ValueError(f"unknown feature family {name!r}; the families are {', '.join(FAMILIES)}")
+    return FAMILIES[name]

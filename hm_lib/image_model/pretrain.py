@@ -83,7 +83,7 @@ def _pretrain(settings: ImageModelSettings, source: ImageSource, article_ids: np
     model = keras.Model(inputs, outputs, name="pretrain")
     model.compile(optimizer=keras.optimizers.Adam(settings.pretrain_lr),
                   loss={c: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for c in y},
-                  metrics={c: ["accuracy"] for c in y})
+                  metrics={c: ["accuracy"] for c in y}, run_eagerly=settings.run_eagerly)
     progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: log.info(
         "image model: pretraining epoch %d/%d: loss %.3f, held-out loss %.3f", epoch + 1,
         settings.pretrain_epochs, logs.get("loss", np.nan), logs.get("val_loss", np.nan)))

@@ -42,7 +42,9 @@ class ImageModelSettings(StageSettings):
     """
 
     SECTION = "image"
-    # Tiny: a small ResNet-like stack at 32x48 trains in seconds (tests). Small and default: ResNet50 at
+    # Tiny: a small ResNet-like stack at 32x48 trains in seconds (tests), eagerly: a variant trains a few batches,
+    # and tracing its graph took longer than the steps (04 and 05 about 40% faster eager, the same figures within
+    # float rounding; docs/benchmarks.md, "The test suite"). Small and default: ResNet50 at
     # 64x96 (the photos are 128x192), the choice measured in docs/benchmarks.md. Full (2 CPU cores, 1.37M
     # customers, 105k articles; docs/benchmarks.md, "The whole chain at full scale"): the default's network
     # and input; pretraining on 2,000 photos for one epoch; the photos of the half-year before the cut-off
@@ -57,7 +59,7 @@ class ImageModelSettings(StageSettings):
         "tiny": {"backbone": "small", "image_size": (32, 48), "trainable_from": "conv4_block1_1_conv",
                  "k": 16, "id_dim": 16, "calibration_units": 32, "epochs_frozen": 2, "batch_size": 256,
                  "group_articles": 64, "pretrain_images": 300, "pretrain_epochs": 1, "pretrain_batch": 32,
-                 "eval_negatives": 20, "eval_customers": 500, "decode_workers": 2},
+                 "eval_negatives": 20, "eval_customers": 500, "decode_workers": 2, "run_eagerly": True},
         "small": {"batch_size": 1024, "pretrain_images": 1_500},
         "default": {},
         "full": {"customer_ids": False, "train_customers": 30_000, "variant": "frozen_calibrated",
@@ -95,6 +97,7 @@ class ImageModelSettings(StageSettings):
     lr: float = 2e-3
     lr_finetune: float = 5e-5         # the paper's end-to-end rate
     group_articles: int = 128         # phase 2: at most this many distinct articles per batch
+    run_eagerly: bool = False         # training steps without a traced graph (tiny: tracing costs more than it saves)
     valid_pairs: int = 200_000        # cap on the validation pairs scored after each epoch
     # Backbone pretraining on catalogue attributes (when no ImageNet weights).
     pretrain_targets: tuple[str, ...] = PRETRAIN_TARGETS

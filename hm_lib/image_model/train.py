@@ -127,17 +127,17 @@ class BatchProgress(keras.callbacks.Callback):
             self.bar = None
 
 
-def compile_model(model: RelevanceModel, lr: float) -> None:
-    """Adam at ``lr``, binary cross-entropy on logits, AUC."""
+def compile_model(model: RelevanceModel, lr: float, eager: bool = False) -> None:
+    """Adam at ``lr``, binary cross-entropy on logits, AUC; ``eager`` runs the steps without a traced graph."""
     # padded rows have weight 0: average over the real rows, so short (grouped) batches count fully
     loss = keras.losses.BinaryCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
     model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss,
-                  weighted_metrics=[keras.metrics.AUC(from_logits=True, name="auc")])
+                  weighted_metrics=[keras.metrics.AUC(from_logits=True, name="auc")], run_eagerly=eager)
 
 
 def fit_phase(model: RelevanceModel, train: PairBatches, valid: PairBatches | None, epochs: int, lr: float,
-              phase: str, history: list[dict[str, Any]], verbose: int = 0) -> None:
-    compile_model(model, lr)
+              phase: str, history: list[dict[str, Any]], verbose: int = 0, eager: bool = False) -> None:
+    compile_model(model, lr, eager)
     model.fit(train, validation_data=valid, epochs=epochs, verbose=verbose,
               callbacks=[BatchProgress(f"{model.variant}, {phase} phase"),
                          EpochLog(model.variant, phase, epochs, history)])
@@ -189,7 +189,7 @@ def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTable
         maps = image_table(variant, features)
         fit_phase(model, batches(pairs_train, tables, maps, settings, True, True, settings.seed, sample_weights),
                   None if valid is None else batches(valid, tables, maps, settings, True, False, settings.seed),
-                  settings.epochs_finetune, settings.lr_finetune, "finetune", history, verbose)
+                  settings.epochs_finetune, settings.lr_finetune, "finetune", history, verbose, settings.run_eagerly)
         return FitResult(variant, model, history, first.seconds + time.perf_counter() - start)
     start = time.perf_counter()
     keras.utils.set_random_seed(settings.seed)
@@ -198,5 +198,5 @@ def train_variant(variant: str, settings: ImageModelSettings, tables: ModelTable
     history: list[dict[str, Any]] = []
     fit_phase(model, batches(pairs_train, tables, image, settings, False, True, settings.seed, sample_weights),
               None if valid is None else batches(valid, tables, image, settings, False, False, settings.seed),
-              settings.epochs_frozen, settings.lr, "frozen", history, verbose)
+              settings.epochs_frozen, settings.lr, "frozen", history, verbose, settings.run_eagerly)
     return FitResult(variant, model, history, time.perf_counter() - start)

@@ -36,6 +36,7 @@ class RankerSettings(StageSettings):
     rank_shard_customers: int = 50_000   # customers whose candidates are featurised and scored at once
     max_week_buyers: int = 40_000        # buyers sampled per training week (bounds memory at full scale)
     feature_source: str = "direct"       # "feast": training weeks' article and customer features via Feast
+    compare_without: tuple[str, ...] = ()  # validating: also a ranker without each of these feature families
     validate_every_customer: bool = False  # validating: rank every customer, not only the held-out week's buyers
 
     def __post_init__(self) -> None:

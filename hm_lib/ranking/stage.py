@@ -32,6 +32,8 @@ from hm_lib.ensemble.scorer import RELEVANCE, RelevanceScorer, load_scorer
 from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.errors import MissingOutputError
 from hm_lib.evaluation import candidate_report, hits_first, score, week_customers, week_truth
+from hm_lib.features import family
+from hm_lib.features.common import EVENT_TIMESTAMP
 from hm_lib.io import write_parquet
 from hm_lib.progress import bar
 from hm_lib.ranking.base import Ranker
@@ -174,6 +176,13 @@ def _among(ids: np.ndarray) -> pl.Expr:
     return within if ids.size == ids[-1] - ids[0] + 1 else within & pl.col(schema.CUSTOMER).is_in(ids.tolist())
 
 
+def family_columns(data: Dataset, cutoff: dt.date, name: str) -> list[str]:
+    """The ranker columns that the feature family ``name`` makes (its table's columns but its keys)."""
+    found = family(name)
+    empty = pl.DataFrame(schema={key: pl.Int32 for key in found.keys})
+    return [c for c in found.build(data, cutoff, empty).columns if c not in (*found.keys, EVENT_TIMESTAMP)]
+
+
 def ranked_customers(cfg: Config, ds: Dataset, cutoff: dt.date) -> pl.DataFrame | None:
     """Whom the stage ranks: when validating, the held-out week's buyers (the customers MAP@12 scores; the
     others' lists would not change a figure), unless ``ranker__validate_every_customer``; else everyone (None).
@@ -189,15 +198,17 @@ def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | Non
         compare: bool = False) -> RankingRun:
     """Train for `cutoff`, rank the customers (:func:`ranked_customers`), save the predictions and the model.
 
-    With a relevance `scorer` and `compare`, a second ranker without the relevance feature is fitted on
-    the same rows and ranks the same shards (the "without image score" figures).
+    With `compare`, more rankers are fitted on the same rows and rank the same shards, each without some
+    features: without the relevance score when there is a `scorer` (the "without image score" figures),
+    and without each family of ``ranker__compare_without`` (``ranker_without_<family>``).
     """
     settings = cfg.settings("ranker", RankerSettings)
     train_frame, valid = training_frames(cfg, ds, cutoff, scorer)
     models = {"ranker": make_ranker(settings).fit(train_frame, valid)}
-    if scorer is not None and compare:
-        models[WITHOUT_RELEVANCE] = make_ranker(settings).fit(train_frame.drop(RELEVANCE_FEATURES),
-                                                              valid.drop(RELEVANCE_FEATURES))
+    ablations = {WITHOUT_RELEVANCE: RELEVANCE_FEATURES} if scorer is not None else {}
+    ablations.update({f"ranker_without_{name}": family_columns(ds, cutoff, name) for name in settings.compare_without})
+    for name, columns in ablations.items() if compare else ():
+        models[name] = make_ranker(settings).fit(train_frame.drop(columns), valid.drop(columns))
     preds = predict(cfg, ds, models, cutoff, scorer, ranked_customers(cfg, ds, cutoff))
     write_parquet(preds["ranker"], layout.predictions_path(cfg.work_dir, cutoff))
     save_ranker(models["ranker"], layout.ranker_dir(cfg.work_dir, cutoff))
