@@ -33,3 +33,17 @@ def test_gpu_script_runs_the_relevance_stages_and_writes_their_figures(tiny_subm
                                                          + figures["seconds"]["ensemble"], abs=0.11)
     assert [row["variant"] for row in figures["ablation"]] == ["frozen_calibrated", "end_to_end"]  # submission mode
     assert (out / "log.txt").read_text().count("image stage: ") == 1
+
+
+def test_the_quality_benchmark_pairs_each_ablation_with_its_ranker(monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))  # the benchmarks run from the checkout (python -m benchmarks....)
+    from benchmarks.bench_quality import tables
+
+    def run(ranker: float, without: float) -> dict:
+        return {"figures": {"ranker": {"map@12": ranker, "trees": 40}, "ranker_without_taste": {"map@12": without},
+                            "oracle": {"map@12": 0.1}, "shares": {"ranker_of_oracle": ranker / 0.1}}}
+
+    text = tables([42, 5], [run(0.05, 0.04), run(0.07, 0.065)])
+    assert "| ranker | 0.0500 | 0.0700 | 0.0600 | 0.0141 |" in text
+    assert "| taste | +0.0100 | +0.0050 | +0.0075 | 0.0035 |" in text
+    assert "ranker / oracle: 0.50, 0.70 (mean 0.60)" in text and "shares" not in text
