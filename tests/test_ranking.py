@@ -55,18 +55,21 @@ def test_relevance_features_rank_within_each_customer(tiny_data) -> None:
 
 def test_run_compares_the_ranker_with_and_without_the_relevance(tiny_world, tiny_data, tmp_path) -> None:
     cfg = tiny_world.config(work_dir=tmp_path, output_dir=tmp_path / "outputs", validate=True,
-                            ranker__compare_without=("taste",))
+                            ranker__compare_without=("taste",), ranker__compare_objectives=("binary",))
     cutoff = tiny_data.end_date - dt.timedelta(days=6)
     scorer = random_scorer(tiny_data)
     result = ranking.run(cfg, tiny_data, cutoff, scorer, compare=True)
     assert RELEVANCE in result.model.feature_names
-    assert sorted(result.alternatives) == ["ranker_without_image_score", "ranker_without_taste"]
+    assert sorted(result.alternatives) == ["ranker_binary", "ranker_without_image_score", "ranker_without_taste"]
+    assert result.alternatives["ranker_binary"][0].feature_names == result.model.feature_names
     model, predictions = result.alternatives[ranking.WITHOUT_RELEVANCE]
     assert not set(ranking.RELEVANCE_FEATURES) & set(model.feature_names)
     taste = ranking.family_columns(tiny_data, cutoff, "taste")
     assert "t_band_lift" in taste and set(taste) <= set(result.model.feature_names)
     without_taste = result.alternatives["ranker_without_taste"][0].feature_names
     assert not set(taste) & set(without_taste) and RELEVANCE in without_taste
+    with pytest.raises(ValueError, match="objective must be one of"):
+        tiny_world.config(ranker__objective="lambdamart").settings("ranker", ranking.RankerSettings)
     with pytest.raises(ValueError, match="the families are article, customer, pair, taste"):
         ranking.family_columns(tiny_data, cutoff, "tsate")
     for preds in (result.predictions, predictions):

@@ -1,4 +1,4 @@
-"""The LightGBM lambdarank ranker; early stopping watches LightGBM's MAP@12 on the validation week's
+"""The LightGBM ranker (lambdarank by default); early stopping watches LightGBM's MAP@12 on the validation week's
 candidate groups (the competition's MAP@12, over all buyers, is :mod:`hm_lib.evaluation`'s)."""
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def threads(rows: int) -> int:
 
 
 class LightGBMRanker(Ranker):
-    """LightGBM's LGBMRanker (objective lambdarank), deterministic, article attributes as categoricals."""
+    """LightGBM's LGBMRanker (``ranker__objective``, lambdarank by default), deterministic, article attributes as
+    categoricals. With the binary objective the candidate groups serve the early-stopping MAP@12 alone."""
 
     name = "lightgbm"
 
@@ -56,7 +57,7 @@ class LightGBMRanker(Ranker):
 
     def _fit(self, train: pl.DataFrame, valid: pl.DataFrame | None, columns: list[str]) -> None:
         s = self.settings
-        model = lgb.LGBMRanker(objective="lambdarank", n_estimators=s.n_estimators, learning_rate=s.learning_rate,
+        model = lgb.LGBMRanker(objective=s.objective, n_estimators=s.n_estimators, learning_rate=s.learning_rate,
                                num_leaves=s.num_leaves, min_child_samples=s.min_child_samples,
                                subsample=s.subsample, subsample_freq=1, colsample_bytree=s.colsample_bytree,
                                random_state=s.seed, deterministic=True, force_row_wise=True,

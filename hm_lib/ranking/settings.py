@@ -9,6 +9,7 @@ from hm_lib.config import check_settings
 from hm_lib.settings_base import StageSettings
 
 FEATURE_SOURCES = ("direct", "feast")
+OBJECTIVES = ("lambdarank", "rank_xendcg", "binary")  # LightGBM's: two listwise ranking losses, per-row log loss
 WEEK = dt.timedelta(days=7)
 
 
@@ -24,6 +25,7 @@ class RankerSettings(StageSettings):
     }
 
     model: str = "lightgbm"
+    objective: str = "lambdarank"    # one of OBJECTIVES (the lightgbm ranker's loss)
     train_weeks: int = 8             # labelled weeks to train on, before the early-stopping week (8 vs 4: docs/benchmarks.md)
     n_estimators: int = 400
     learning_rate: float = 0.05
@@ -37,6 +39,7 @@ class RankerSettings(StageSettings):
     max_week_buyers: int = 40_000        # buyers sampled per training week (bounds memory at full scale)
     feature_source: str = "direct"       # "feast": training weeks' article and customer features via Feast
     compare_without: tuple[str, ...] = ()  # validating: also a ranker without each of these feature families
+    compare_objectives: tuple[str, ...] = ()  # validating: also a ranker with each of these objectives
     validate_every_customer: bool = False  # validating: rank every customer, not only the held-out week's buyers
 
     def __post_init__(self) -> None:
@@ -44,6 +47,9 @@ class RankerSettings(StageSettings):
             f"feature_source must be one of {FEATURE_SOURCES}, not {self.feature_source!r}":
                 self.feature_source in FEATURE_SOURCES,
             "train_weeks must be at least 1": self.train_weeks >= 1,
+            f"objective must be one of {OBJECTIVES}, not {self.objective!r}": self.objective in OBJECTIVES,
+            f"compare_objectives must be among {OBJECTIVES}, not {self.compare_objectives!r}":
+                set(self.compare_objectives) <= set(OBJECTIVES),
         })
 
     def weeks(self, cutoff: dt.date) -> list[dt.date]:

@@ -14,6 +14,7 @@ them as relevant, and the ranker would learn to trust the score more than it des
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -200,7 +201,8 @@ def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | Non
 
     With `compare`, more rankers are fitted on the same rows and rank the same shards, each without some
     features: without the relevance score when there is a `scorer` (the "without image score" figures),
-    and without each family of ``ranker__compare_without`` (``ranker_without_<family>``).
+    without each family of ``ranker__compare_without`` (``ranker_without_<family>``), and with each objective of
+    ``ranker__compare_objectives`` (``ranker_<objective>``).
     """
     settings = cfg.settings("ranker", RankerSettings)
     train_frame, valid = training_frames(cfg, ds, cutoff, scorer)
@@ -209,6 +211,9 @@ def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | Non
     ablations.update({f"ranker_without_{name}": family_columns(ds, cutoff, name) for name in settings.compare_without})
     for name, columns in ablations.items() if compare else ():
         models[name] = make_ranker(settings).fit(train_frame.drop(columns), valid.drop(columns))
+    for objective in settings.compare_objectives if compare else ():
+        other = dataclasses.replace(settings, objective=objective)
+        models[f"ranker_{objective}"] = make_ranker(other).fit(train_frame, valid)
     preds = predict(cfg, ds, models, cutoff, scorer, ranked_customers(cfg, ds, cutoff))
     write_parquet(preds["ranker"], layout.predictions_path(cfg.work_dir, cutoff))
     save_ranker(models["ranker"], layout.ranker_dir(cfg.work_dir, cutoff))
