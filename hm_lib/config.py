@@ -27,6 +27,7 @@ SECTIONS: dict[str, str] = {
     "image": "hm_lib.image_model.settings:ImageModelSettings",
     "ensemble": "hm_lib.ensemble.settings:EnsembleSettings",
     "ranker": "hm_lib.ranking.settings:RankerSettings",
+    "cluster": "hm_lib.cluster:ClusterSettings",
 }
 
 

@@ -14,11 +14,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from hm_lib.candidates.base import CandidateSource
 from hm_lib.candidates.generate import SOURCES, fit_sources, propose
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.settings import CandidateSettings
@@ -29,6 +30,9 @@ from hm_lib.layout import candidates_dir
 from hm_lib.progress import bar
 from hm_lib.sales import Customers, customer_frame
 from hm_lib.schema import ARTICLE, CUSTOMER
+
+if TYPE_CHECKING:
+    from hm_lib.cluster import Cluster
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -64,12 +68,13 @@ def _manifest(past: Past, served: pl.Series, settings: CandidateSettings, names:
 
 
 def write_candidates(past: Past, customers: Customers, settings: CandidateSettings, work_dir: str | Path,
-                     shard_customers: int, names: Sequence[str] | None = None, progress: bool = True
-                     ) -> WrittenCandidates:
+                     shard_customers: int, names: Sequence[str] | None = None, progress: bool = True,
+                     cluster: Cluster | None = None) -> WrittenCandidates:
     """Generate and write the candidates of ``customers`` for ``past.cutoff``, shard by shard.
 
     Memory is bounded by one shard's candidates plus the fitted sources; the sources are fitted
-    only when a shard is missing.
+    only when a shard is missing. On a ``cluster`` (:mod:`hm_lib.cluster`) each missing shard is a task:
+    the fitted sources are sent to every worker once, and each task writes its part (the same bytes).
     """
     start = time.perf_counter()
     served = customer_frame(customers)[CUSTOMER].sort()
@@ -86,13 +91,22 @@ def write_candidates(past: Past, customers: Customers, settings: CandidateSettin
         write_json(manifest, folder / MANIFEST)
     missing = [i for i in range(manifest["shards"]) if not part_path(folder, i).is_file()]
     sources = fit_sources(past, settings, names) if missing else []
-    for shard in bar(missing, desc=f"candidates {past.cutoff}", unit="shard", disable=not progress):
-        block = served.slice(shard * shard_customers, shard_customers)
-        write_parquet(propose(sources, block, settings.cap), part_path(folder, shard))
+    blocks = [(served.slice(shard * shard_customers, shard_customers), part_path(folder, shard)) for shard in missing]
+    if cluster is not None and missing:
+        cluster.map(write_part, blocks, desc=f"candidates {past.cutoff}", sources=sources, cap=settings.cap)
+    for block in bar(blocks if cluster is None else [], desc=f"candidates {past.cutoff}", unit="shard",
+                     disable=not progress):
+        write_part(block, sources, settings.cap)
     rows = read_candidates(work_dir, past.cutoff).select(pl.len()).collect().item()
     return WrittenCandidates(path=folder, shards=manifest["shards"], written=len(missing),
                              reused=manifest["shards"] - len(missing), customers=served.len(), rows=rows,
                              seconds=time.perf_counter() - start)
+
+
+def write_part(block: tuple[pl.Series, Path], sources: Sequence[CandidateSource], cap: int) -> Path:
+    """One shard: the candidates of a block of customers, written atomically to its part file."""
+    customers, path = block
+    return write_parquet(propose(sources, customers, cap), path)
 
 
 def read_candidates(work_dir: str | Path, cutoff: dt.date) -> pl.LazyFrame:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from hm_lib import feature_store, layout, schema
+from hm_lib import cluster, feature_store, layout, schema
 from hm_lib.candidates import CandidateSettings, Past, generate_candidates, read_candidates, write_candidates
 from hm_lib.config import Config
 from hm_lib.data import Dataset
@@ -156,7 +156,8 @@ def predict(cfg: Config, ds: Dataset, models: dict[str, Ranker], cutoff: dt.date
     settings = cfg.settings("candidates", CandidateSettings)
     step = cfg.settings("ranker", RankerSettings).rank_shard_customers
     min_relevance = cfg.settings("ensemble", EnsembleSettings).min_relevance
-    write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers)
+    write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers,
+                     cluster=cluster.connect(cfg))
     tables = FeatureTables.build(ds, cutoff)
     write_feature_tables(cfg, tables)
     candidates = read_candidates(cfg.work_dir, cutoff)

@@ -1,0 +1,87 @@
+"""Scale-out on Dask: the same candidates on a two-worker LocalCluster as in one process, a worker killed in the
+middle of a task, and the chain's cluster settings (deselect with ``-m "not cluster"``)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hm_lib.candidates import CandidateSettings, Past, write_candidates
+from hm_lib.cluster import Cluster, ClusterSettings, chain_cluster, connect, is_cluster_setting
+from hm_lib.config import Config
+from hm_lib.data import Dataset
+from hm_lib.io import write_json
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Cluster:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local, Client(local) as client:
+        yield Cluster(client, retries=2)
+
+
+def test_candidates_on_the_cluster_are_the_bytes_of_one_process(cluster: Cluster, tiny_data: Dataset,
+                                                                tmp_path: Path) -> None:
+    past = Past.from_dataset(tiny_data, tiny_data.end_date)
+    settings = CandidateSettings.for_scale("tiny")
+    here = write_candidates(past, tiny_data.customers, settings, tmp_path / "here", 120, progress=False)
+    there = write_candidates(past, tiny_data.customers, settings, tmp_path / "there", 120, progress=False,
+                             cluster=cluster)
+    assert (here.shards, there.written) == (5, 5)
+    parts = sorted(p.name for p in there.path.iterdir())
+    assert parts == sorted(p.name for p in here.path.iterdir())  # no temporary file left behind
+    for name in parts:
+        assert (there.path / name).read_bytes() == (here.path / name).read_bytes(), name
+    (there.path / "part-0003.parquet").unlink()
+    again = write_candidates(past, tiny_data.customers, settings, tmp_path / "there", 120, progress=False,
+                             cluster=cluster)
+    assert (again.written, again.reused) == (1, 4)
+    assert (there.path / "part-0003.parquet").read_bytes() == (here.path / "part-0003.parquet").read_bytes()
+
+
+def _dies_once(item: int, folder: Path) -> int:
+    """Kill this worker process the first time item 1 runs; otherwise write the item's file."""
+    marker = folder / "died"
+    if item == 1 and not marker.exists():
+        marker.touch()
+        os._exit(1)
+    write_json({"item": item}, folder / f"{item}.json")
+    return item * 10
+
+
+def test_a_task_whose_worker_dies_runs_again_and_writes_once(cluster: Cluster, tmp_path: Path) -> None:
+    assert cluster.map(_dies_once, [0, 1, 2, 3], desc="tasks", folder=tmp_path) == [0, 10, 20, 30]
+    assert (tmp_path / "died").exists()  # a worker did die
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.json", "1.json", "2.json", "3.json", "died"]
+
+
+def test_the_chain_starts_one_cluster_and_leaves_it_out_of_the_up_to_date_checks(tiny_world) -> None:
+    plain = tiny_world.config()
+    assert connect(plain) is None
+    with chain_cluster(plain) as same:
+        assert same is plain
+    cfg = tiny_world.config(cluster__workers=1)
+    with chain_cluster(cfg) as run_cfg:
+        address = run_cfg.extra["cluster__address"]
+        assert address.startswith("tcp://") and "cluster__workers" not in run_cfg.extra
+        connected = connect(run_cfg)
+        assert connected is not None and connected.client.scheduler.address == address
+        assert connected.map(abs, [-1, 2], desc="tasks") == [1, 2]
+        connected.client.close()
+    assert is_cluster_setting("cluster__address") and not is_cluster_setting("ranker__seed")
+    with pytest.raises(ValueError, match="workers must be 0 or more"):
+        Config.for_scale("tiny", cluster__workers=-1).settings("cluster", ClusterSettings)
+
+
+def test_hm_run_takes_workers_or_a_scheduler_address(capsys) -> None:
+    from hm_lib.cli import build_parser
+
+    assert build_parser().parse_args(["run", "--workers", "2"]).workers == 2
+    assert build_parser().parse_args(["run", "--cluster", "tcp://10.0.0.5:8786"]).cluster == "tcp://10.0.0.5:8786"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--workers", "2", "--cluster", "tcp://10.0.0.5:8786"])
+    assert "not allowed with argument" in capsys.readouterr().err
