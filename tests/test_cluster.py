@@ -2,11 +2,13 @@
 middle of a task, and the chain's cluster settings (deselect with ``-m "not cluster"``)."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
+from hm_lib import schema
 from hm_lib.candidates import CandidateSettings, Past, write_candidates
 from hm_lib.cluster import Cluster, ClusterSettings, chain_cluster, connect, is_cluster_setting
 from hm_lib.config import Config
@@ -85,3 +87,18 @@ def test_hm_run_takes_workers_or_a_scheduler_address(capsys) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--workers", "2", "--cluster", "tcp://10.0.0.5:8786"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_scoring_shards_on_the_cluster_give_the_lists_of_one_process(cluster: Cluster, tiny_world, tiny_data: Dataset,
+                                                                      tmp_path: Path) -> None:
+    from hm_lib import ranking
+
+    cfg = tiny_world.config(work_dir=tmp_path, output_dir=tmp_path / "outputs", ranker__rank_shard_customers=150)
+    cutoff = tiny_data.end_date - dt.timedelta(days=6)
+    result = ranking.run(cfg, tiny_data, cutoff)
+    on = tiny_world.config(work_dir=tmp_path, output_dir=tmp_path / "outputs", ranker__rank_shard_customers=150,
+                           cluster__address=cluster.client.scheduler.address)
+    there = ranking.predict(on, tiny_data, {"ranker": result.model}, cutoff)["ranker"]
+    assert there[schema.CUSTOMER].n_unique() == tiny_data.customers.height
+    here = ranking.predict(cfg, tiny_data, {"ranker": result.model}, cutoff)["ranker"]
+    assert there.equals(here)

@@ -149,27 +149,36 @@ def predict(cfg: Config, ds: Dataset, models: dict[str, Ranker], cutoff: dt.date
             scorer: RelevanceScorer | None = None, customers: pl.DataFrame | None = None
             ) -> dict[str, pl.DataFrame]:
     """Each model's k best candidates of `customers` (default: every customer) at `cutoff`, computed shard by
-    shard (bounded memory).
+    shard (bounded memory; on the configured cluster each shard is a task, :mod:`hm_lib.cluster`).
 
     The features of a shard are assembled once and ranked by every model (each reads its own columns).
     """
     settings = cfg.settings("candidates", CandidateSettings)
     step = cfg.settings("ranker", RankerSettings).rank_shard_customers
-    min_relevance = cfg.settings("ensemble", EnsembleSettings).min_relevance
+    on = cluster.connect(cfg)
     write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers,
-                     cluster=cluster.connect(cfg))
+                     cluster=on)
     tables = FeatureTables.build(ds, cutoff)
     write_feature_tables(cfg, tables)
-    candidates = read_candidates(cfg.work_dir, cutoff)
     ids = np.arange(ds.customers.height) if customers is None else np.sort(customers[schema.CUSTOMER].to_numpy())
-    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in models}
-    for lo in bar(range(0, ids.size, step), desc="ranking shards"):
-        shard = candidates.filter(_among(ids[lo:lo + step])).collect()
-        features = assemble(ds, tables, with_relevance(shard, scorer, min_relevance))
-        for name, model in models.items():
-            parts[name].append(model.rank(features, cfg.k))
-    log.info("ranked %d customers' candidates (%d shards)", ids.size, -(-ids.size // step))
-    return {name: pl.concat(frames) for name, frames in parts.items()}
+    blocks = [ids[lo:lo + step] for lo in range(0, ids.size, step)]
+    shared = {"work_dir": cfg.work_dir, "data": ds, "tables": tables, "scorer": scorer, "models": models,
+              "min_relevance": cfg.settings("ensemble", EnsembleSettings).min_relevance, "k": cfg.k}
+    if on is None:
+        ranked = [rank_block(block, **shared) for block in bar(blocks, desc="ranking shards")]
+    else:
+        ranked = on.map(rank_block, blocks, desc="ranking shards", **shared)
+    log.info("ranked %d customers' candidates (%d shards)", ids.size, len(blocks))
+    return {name: pl.concat([part[name] for part in ranked]) for name in models}
+
+
+def rank_block(ids: np.ndarray, work_dir: Path, data: Dataset, tables: FeatureTables, scorer: RelevanceScorer | None,
+               models: dict[str, Ranker], min_relevance: float | None, k: int) -> dict[str, pl.DataFrame]:
+    """Each model's k best candidates of the (sorted) customers ``ids``, from the candidates written for the
+    tables' cut-off: one ranking shard."""
+    shard = read_candidates(work_dir, tables.cutoff).filter(_among(ids)).collect()
+    features = assemble(data, tables, with_relevance(shard, scorer, min_relevance))
+    return {name: model.rank(features, k) for name, model in models.items()}
 
 
 def _among(ids: np.ndarray) -> pl.Expr:
