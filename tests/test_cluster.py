@@ -102,3 +102,14 @@ def test_scoring_shards_on_the_cluster_give_the_lists_of_one_process(cluster: Cl
     assert there[schema.CUSTOMER].n_unique() == tiny_data.customers.height
     here = ranking.predict(cfg, tiny_data, {"ranker": result.model}, cutoff)["ranker"]
     assert there.equals(here)
+
+
+def test_labelled_weeks_on_the_cluster_are_those_of_one_process(cluster: Cluster, tiny_world, tiny_data: Dataset,
+                                                                 tmp_path: Path) -> None:
+    from hm_lib import ranking
+
+    cutoff = tiny_data.end_date - dt.timedelta(days=6)
+    here = ranking.training_frames(tiny_world.config(work_dir=tmp_path), tiny_data, cutoff)
+    on = tiny_world.config(work_dir=tmp_path, cluster__address=cluster.client.scheduler.address)
+    there = ranking.training_frames(on, tiny_data, cutoff)
+    assert there[0].height > 0 and all(a.equals(b) for a, b in zip(there, here, strict=True))

@@ -135,14 +135,26 @@ def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: Relevance
     """(training rows, early-stopping rows) for target `cutoff`: the labelled weeks before it.
 
     With ``ranker__feature_source=feast`` the weeks' feature tables are published to the Feast store
-    and read back through it (hm_lib.feature_store), as a deployment would train.
+    and read back through it (hm_lib.feature_store), as a deployment would train. Otherwise, on the
+    configured cluster (:mod:`hm_lib.cluster`) each week is a task.
     """
     cand = cfg.settings("candidates", CandidateSettings)
     settings = cfg.settings("ranker", RankerSettings)
     store = feature_store.apply(cfg, ds, cutoff) if settings.feature_source == "feast" else None
     weeks = settings.weeks(cutoff)
-    frames = [labelled_week(cfg, ds, week, cand, scorer, store) for week in bar(weeks, desc="labelled weeks")]
+    on = cluster.connect(cfg) if store is None else None
+    if on is None:
+        frames = [labelled_week(cfg, ds, week, cand, scorer, store) for week in bar(weeks, desc="labelled weeks")]
+    else:
+        frames = on.map(_labelled_week_task, weeks, desc="labelled weeks", cfg=cfg, ds=ds, settings=cand,
+                        scorer=scorer)
     return pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
+
+
+def _labelled_week_task(cutoff: dt.date, cfg: Config, ds: Dataset, settings: CandidateSettings,
+                        scorer: RelevanceScorer | None) -> pl.DataFrame:
+    """:func:`labelled_week` with the week first, as a cluster task."""
+    return labelled_week(cfg, ds, cutoff, settings, scorer)
 
 
 def predict(cfg: Config, ds: Dataset, models: dict[str, Ranker], cutoff: dt.date,
