@@ -97,6 +97,8 @@ def connect(cfg: Config) -> Cluster | None:
     if key not in _CLIENTS:
         target = settings.address or local_cluster(settings.workers, settings.memory_per_worker)
         _CLIENTS[key] = Client(target)
+        if settings.workers:  # a task graph split by the workers present must see them all
+            _CLIENTS[key].wait_for_workers(settings.workers)
         log.info("cluster: %s, %d workers", _CLIENTS[key].scheduler.address,
                  len(_CLIENTS[key].scheduler_info()["workers"]))
     return Cluster(_CLIENTS[key], settings.retries)

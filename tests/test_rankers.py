@@ -173,6 +173,48 @@ class TestLightGBMRanker(RankerContract):
     overrides: ClassVar[dict[str, Any]] = {"min_child_samples": 5, "n_estimators": 40}
 
 
+@pytest.mark.cluster
+class TestDaskLightGBMRanker(RankerContract):
+    """Trained on a two-worker LocalCluster (the process's default Dask client)."""
+
+    model = "lightgbm_dask"
+    overrides: ClassVar[dict[str, Any]] = {"min_child_samples": 5, "n_estimators": 40}
+
+    @pytest.fixture(autouse=True, scope="class")
+    def cluster(self):
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local, Client(local) as client:
+            client.wait_for_workers(2)  # the partitions follow the workers present
+            yield
+
+    def test_fitting_again_gives_the_same_scores(self) -> None:
+        """Not the same bytes: lightgbm.dask computes its training parts where the scheduler chooses, and the
+        trees depend on which LightGBM machine holds which rows (hm_lib.ranking.lightgbm_dask). Two fits rank
+        alike instead: both find the purchased candidate far more often than chance, by about as much."""
+        held = frame(seed=3)
+        rates = [self.fitted().rank(held.drop(LABEL), k=1).join(held, on=[C, A])[LABEL].mean() for _ in range(2)]
+        assert min(rates) > 2 * held[LABEL].mean() and abs(rates[0] - rates[1]) < 0.1
+
+
+def test_the_dask_rankers_partitions_hold_whole_customers_and_its_map_is_lightgbms() -> None:
+    from hm_lib.ranking.lightgbm_dask import map_at_k, partitions
+
+    sizes = np.array([3, 1, 4, 1, 5, 9, 2, 6])
+    assert partitions(sizes, 2) == [(0, 5), (5, 8)] and partitions(sizes, 1) == [(0, 8)]
+    assert partitions(np.array([10]), 2) == [(0, 1)]
+    labels, score = np.array([0, 1, 1, 1, 0, 0]), np.array([3.0, 2.0, 1.0, 5.0, 4.0, 6.0])
+    # group 1: hits at ranks 2 and 3 -> (1/2 + 2/3) / 2; group 2 (one positive, ranked 2nd) -> 1/2
+    assert map_at_k(np.array([3, 3]), labels, score) == pytest.approx(((1 / 2 + 2 / 3) / 2 + 1 / 2) / 2)
+    assert map_at_k(np.array([3, 3]), labels, score, k=2) == pytest.approx((1 / 2 / 2 + 1 / 2) / 2)
+    assert map_at_k(np.array([3, 3]), np.zeros(6), score) == 0.0
+
+
+def test_the_dask_ranker_without_a_cluster_says_how_to_get_one() -> None:
+    with pytest.raises(SettingError, match="--workers N or --cluster ADDRESS"):
+        make_ranker(RankerSettings.for_scale("tiny", model="lightgbm_dask")).fit(frame(), frame(seed=1))
+
+
 class TestLinearRanker(RankerContract):
     model = "linear"
 

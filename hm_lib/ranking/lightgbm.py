@@ -47,7 +47,7 @@ class LightGBMRanker(Ranker):
                  best_iteration: int | None = None) -> None:
         super().__init__(settings)
         self._booster, self.best_iteration = booster, best_iteration
-        self._paths: tuple[float, list[np.ndarray]] | None = None  # _leaf_contributions, once per booster
+        self._paths: tuple[np.ndarray, list[np.ndarray]] | None = None  # _leaf_contributions, once per booster
 
     @property
     def booster(self) -> lgb.Booster:
@@ -96,11 +96,12 @@ class LightGBMRanker(Ranker):
                                                  num_threads=threads(frame.height))).reshape(frame.height, -1)
         if self._paths is None:
             self._paths = _leaf_contributions(self.booster)
-        bias, tables = self._paths
+        roots, tables = self._paths
+        used = leaves.shape[1]  # the trees up to the best iteration
         contrib = np.zeros((frame.height, len(self.feature_names)))
-        for tree, table in enumerate(tables[:leaves.shape[1]]):
+        for tree, table in enumerate(tables[:used]):
             contrib += table[leaves[:, tree]]
-        return np.full(frame.height, bias), contrib
+        return np.full(frame.height, float(np.sum(roots[:used]))), contrib
 
     def importance(self) -> pl.DataFrame:
         gain = self.booster.feature_importance(importance_type="gain")
@@ -120,16 +121,16 @@ class LightGBMRanker(Ranker):
         return cls(settings, lgb.Booster(model_file=str(Path(folder) / MODEL_FILE)))
 
 
-def _leaf_contributions(booster: lgb.Booster) -> tuple[float, list[np.ndarray]]:
-    """The trees' summed root values, and per tree each leaf's path contribution of every feature (leaves x features)."""
-    bias, tables, features = 0.0, [], booster.num_feature()
+def _leaf_contributions(booster: lgb.Booster) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each tree's root value, and per tree each leaf's path contribution of every feature (leaves x features)."""
+    roots, tables, features = [], [], booster.num_feature()
     for tree in booster.dump_model()["tree_info"]:
         root, table = tree["tree_structure"], np.zeros((tree["num_leaves"], features))
         tables.append(table)
         if "split_feature" not in root:  # a single leaf
-            bias += root["leaf_value"]
+            roots.append(root["leaf_value"])
             continue
-        bias += root["internal_value"]
+        roots.append(root["internal_value"])
         stack = [(root, np.zeros(features))]
         while stack:
             node, path = stack.pop()
@@ -141,4 +142,4 @@ def _leaf_contributions(booster: lgb.Booster) -> tuple[float, list[np.ndarray]]:
                     table[child["leaf_index"]] = step
                 else:
                     stack.append((child, step))
-    return bias, tables
+    return np.asarray(roots), tables
