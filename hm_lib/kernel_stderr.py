@@ -3,8 +3,8 @@
 TensorFlow's C++ side logs through absl before absl is initialised, which no environment variable
 silences (TensorFlow 2.21 on a CPU with oneDNN prints "oneDNN custom operations are on" even under
 ``TF_CPP_MIN_LOG_LEVEL=3``). ipykernel captures what a native library writes to the kernel's file
-descriptor 2, sends it as stream messages and echoes it to the descriptor it replaced. So the chain
-starts each kernel with descriptor 2 on a log file (:func:`kernel_manager`: nothing lost, a crash's last
+descriptors 1 and 2, sends it as stream messages and echoes it to the descriptor it replaced. So the chain
+starts each kernel with both descriptors on a log file (:func:`kernel_manager`: nothing lost, a crash's last
 words included), and forwards the stream messages through :class:`QuietStderr`, which drops the native
 info and warning lines (errors and fatal lines pass) and passes everything else, progress bars included.
 """
@@ -52,12 +52,13 @@ class QuietStderr:
 
 def kernel_manager(log_path: Path) -> type[AsyncKernelManager]:
     """A kernel manager class (nbclient's ``kernel_manager_class``) whose kernels write their own file
-    descriptor 2 to ``log_path`` (rewritten at each start), instead of the terminal of the process that starts them."""
+    descriptors 1 and 2 to ``log_path`` (rewritten at each start), instead of the terminal of the process that
+    starts them (LightGBM's C++ warnings, for one, go to descriptor 1)."""
 
     class LoggedKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(log_path, "wb") as log:  # noqa: ASYNC230 (once per kernel start; the kernel keeps a copy)
-                await super()._async_launch_kernel(kernel_cmd, **{**kw, "stderr": log})
+                await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": log, "stderr": log})
 
     return LoggedKernelManager

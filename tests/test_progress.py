@@ -71,6 +71,7 @@ def test_a_kernels_native_stderr_goes_to_its_log_not_to_the_terminal(capfd, tmp_
     notebook.cells = [nbformat.v4.new_code_cell(
         "import os, sys, time\n"
         "os.write(2, b'I0000 00:00:1796249334.699889    5391 port.cc:153] native chatter\\n')\n"
+        "os.write(1, b'[LightGBM] [Warning] native stdout\\n')\n"
         "time.sleep(0.2)\n"
         "print('a python line', file=sys.stderr)")]
     nbformat.write(notebook, tmp_path / "in.ipynb")
@@ -78,6 +79,7 @@ def test_a_kernels_native_stderr_goes_to_its_log_not_to_the_terminal(capfd, tmp_
     pm.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
                         progress_bar=False, log_output=False, stderr_file=QuietStderr(terminal),
                         kernel_manager_class=kernel_manager(tmp_path / "out.kernel.log"))
-    assert "native chatter" in (tmp_path / "out.kernel.log").read_text()
-    assert "native chatter" not in capfd.readouterr().err
+    assert "native chatter" in (log := (tmp_path / "out.kernel.log").read_text()) and "native stdout" in log
+    echoed = capfd.readouterr()
+    assert "native chatter" not in echoed.err and "native stdout" not in echoed.out
     assert terminal.getvalue() == "a python line\n"
