@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -148,3 +149,14 @@ def tiny_submission(tiny_world: WorldDirs, tmp_path_factory: pytest.TempPathFact
                           text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     return ChainRun(world, done.stdout, done.stderr, (world.root / "outputs" / "submission.csv").read_bytes())
+
+
+@contextmanager
+def spawnable_main() -> Iterator[None]:
+    """A plain ``__main__`` while Dask's worker processes start: they are spawned, and a spawned process runs the
+    parent's ``__main__`` file again, which after a Streamlit AppTest in the same pytest worker is the app."""
+    import types
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+        yield

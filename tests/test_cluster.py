@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import spawnable_main
 
 from hm_lib import schema
 from hm_lib.candidates import CandidateSettings, Past, write_candidates
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.cluster
 def cluster() -> Cluster:
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local, Client(local) as client:
+    with (spawnable_main(), LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local,
+          Client(local) as client):
         yield Cluster(client, retries=2)
 
 
@@ -67,7 +69,7 @@ def test_the_chain_starts_one_cluster_and_leaves_it_out_of_the_up_to_date_checks
     with chain_cluster(plain) as same:
         assert same is plain
     cfg = tiny_world.config(cluster__workers=1)
-    with chain_cluster(cfg) as run_cfg:
+    with spawnable_main(), chain_cluster(cfg) as run_cfg:
         address = run_cfg.extra["cluster__address"]
         assert address.startswith("tcp://") and "cluster__workers" not in run_cfg.extra
         connected = connect(run_cfg)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 import pytest
+from conftest import spawnable_main
 
 from hm_lib import layout, ranking, schema
 from hm_lib.errors import MissingOutputError, SettingError
@@ -184,7 +185,8 @@ class TestDaskLightGBMRanker(RankerContract):
     def cluster(self):
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local, Client(local) as client:
+        with (spawnable_main(), LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local,
+              Client(local) as client):
             client.wait_for_workers(2)  # the partitions follow the workers present
             yield
 
