@@ -147,24 +147,24 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
     if not (cfg.data_dir / "transactions_train.csv").exists():
         raise ChainError(f"no transactions_train.csv in {cfg.data_dir}: put the Kaggle files there, "
                          "or run `hm generate` (or `make run`, which generates the default synthetic data)")
-    with chain_cluster(cfg) as run_cfg:  # --workers: one local cluster for every notebook of the run
-        executed = _run_stages(run_cfg, all_stages, start, from_stage, force)
     out_dir, mode = cfg.output_dir / "notebooks", "validate" if cfg.validate else "submit"
+    with chain_cluster(cfg) as run_cfg:  # --workers: one local cluster for every notebook of the run
+        executed = _run_stages(run_cfg, all_stages, start, from_stage, force, out_dir, mode)
     title = f"hm run{' --validate' if cfg.validate else ''}: {cfg.scale} scale, data {cfg.data_dir}"
     write_index(cfg.output_dir, title, stage_rows(names, out_dir, mode), summary(cfg))
     return executed
 
 
-def _run_stages(cfg: Config, all_stages: list[Stage], start: int, from_stage: str | None, force: bool) -> list[str]:
-    """Execute the stages from ``start`` that are stale (or all, with ``force`` or ``from_stage``); their names."""
+def _run_stages(cfg: Config, all_stages: list[Stage], start: int, from_stage: str | None, force: bool,
+                out_dir: Path, mode: str) -> list[str]:
+    """Execute the stages from ``start`` that are stale (or all, with ``force`` or ``from_stage``), writing the
+    executed notebooks to ``out_dir``; their names."""
     import papermill as pm
 
-    out_dir = cfg.output_dir / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     params = notebook_parameters(cfg)
     verbose = log.isEnabledFor(logging.DEBUG)  # -v: every line of the kernels, native ones included
     stderr = sys.stderr if verbose else QuietStderr(sys.stderr)
-    mode = "validate" if cfg.validate else "submit"
     # where the work runs (the cluster settings) does not change what it computes: left out of the check
     settings = {**params, "overrides": {k: v for k, v in cfg.extra.items() if not is_cluster_setting(k)}}
     upstream = digest(json.dumps(settings, sort_keys=True), _library_digest(), _data_fingerprint(cfg.data_dir))

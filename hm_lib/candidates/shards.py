@@ -92,11 +92,11 @@ def write_candidates(past: Past, customers: Customers, settings: CandidateSettin
     missing = [i for i in range(manifest["shards"]) if not part_path(folder, i).is_file()]
     sources = fit_sources(past, settings, names) if missing else []
     blocks = [(served.slice(shard * shard_customers, shard_customers), part_path(folder, shard)) for shard in missing]
-    if cluster is not None and missing:
+    if cluster is None:
+        for block in bar(blocks, desc=f"candidates {past.cutoff}", unit="shard", disable=not progress):
+            write_part(block, sources, settings.cap)
+    elif blocks:
         cluster.map(write_part, blocks, desc=f"candidates {past.cutoff}", sources=sources, cap=settings.cap)
-    for block in bar(blocks if cluster is None else [], desc=f"candidates {past.cutoff}", unit="shard",
-                     disable=not progress):
-        write_part(block, sources, settings.cap)
     rows = read_candidates(work_dir, past.cutoff).select(pl.len()).collect().item()
     return WrittenCandidates(path=folder, shards=manifest["shards"], written=len(missing),
                              reused=manifest["shards"] - len(missing), customers=served.len(), rows=rows,

@@ -17,9 +17,9 @@ _EXPORTS = {
     **dict.fromkeys(("RANKERS", "load_ranker", "make_ranker", "register", "save_ranker"), "registry"),
     "RankerSettings": "settings",
     **dict.fromkeys(("RELEVANCE_FEATURES", "RELEVANCE_RANK", "RELEVANCE_SHARE", "WITHOUT_RELEVANCE", "RankingRun",
-                     "family_columns", "labelled_week", "predict", "ranked_customers", "read_predictions", "relevance_cutoff",
-                     "relevance_filter_report", "relevance_scorer", "run", "training_frames", "validation_figures",
-                     "week_buyers", "with_relevance", "write_feature_tables"), "stage"),
+                     "family_columns", "labelled_week", "predict", "ranked_customers", "read_predictions",
+                     "relevance_cutoff", "relevance_filter_report", "relevance_scorer", "run", "training_frames",
+                     "validation_figures", "week_buyers", "with_relevance", "write_feature_tables"), "stage"),
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -57,11 +57,7 @@ class LightGBMRanker(Ranker):
 
     def _fit(self, train: pl.DataFrame, valid: pl.DataFrame | None, columns: list[str]) -> None:
         s = self.settings
-        model = lgb.LGBMRanker(objective=s.objective, n_estimators=s.n_estimators, learning_rate=s.learning_rate,
-                               num_leaves=s.num_leaves, min_child_samples=s.min_child_samples,
-                               subsample=s.subsample, subsample_freq=1, colsample_bytree=s.colsample_bytree,
-                               random_state=s.seed, deterministic=True, force_row_wise=True,
-                               n_jobs=threads(train.height), verbose=-1)
+        model = lgb.LGBMRanker(**booster_params(s), n_jobs=threads(train.height))
         fit_args: dict[str, Any] = {"group": groups(train),
                                     "categorical_feature": [c for c in ARTICLE_CATEGORICALS if c in columns]}
         if valid is not None:
@@ -119,6 +115,14 @@ class LightGBMRanker(Ranker):
     @classmethod
     def load(cls, folder: Path, settings: RankerSettings) -> LightGBMRanker:
         return cls(settings, lgb.Booster(model_file=str(Path(folder) / MODEL_FILE)))
+
+
+def booster_params(s: RankerSettings) -> dict[str, Any]:
+    """LightGBM's parameters from the ranker settings (threads aside): deterministic, bagging every iteration."""
+    return {"objective": s.objective, "n_estimators": s.n_estimators, "learning_rate": s.learning_rate,
+            "num_leaves": s.num_leaves, "min_child_samples": s.min_child_samples, "subsample": s.subsample,
+            "subsample_freq": 1, "colsample_bytree": s.colsample_bytree, "random_state": s.seed,
+            "deterministic": True, "force_row_wise": True, "verbose": -1}
 
 
 def _leaf_contributions(booster: lgb.Booster) -> tuple[np.ndarray, list[np.ndarray]]:

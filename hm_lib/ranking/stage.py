@@ -229,13 +229,14 @@ def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | Non
     settings = cfg.settings("ranker", RankerSettings)
     train_frame, valid = training_frames(cfg, ds, cutoff, scorer)
     models = {"ranker": make_ranker(settings).fit(train_frame, valid)}
-    ablations = {WITHOUT_RELEVANCE: RELEVANCE_FEATURES} if scorer is not None else {}
-    ablations.update({f"ranker_without_{name}": family_columns(ds, cutoff, name) for name in settings.compare_without})
-    for name, columns in ablations.items() if compare else ():
-        models[name] = make_ranker(settings).fit(train_frame.drop(columns), valid.drop(columns))
-    for objective in settings.compare_objectives if compare else ():
-        other = dataclasses.replace(settings, objective=objective)
-        models[f"ranker_{objective}"] = make_ranker(other).fit(train_frame, valid)
+    if compare:
+        ablations = {WITHOUT_RELEVANCE: RELEVANCE_FEATURES} if scorer is not None else {}
+        ablations |= {f"ranker_without_{name}": family_columns(ds, cutoff, name) for name in settings.compare_without}
+        for name, columns in ablations.items():
+            models[name] = make_ranker(settings).fit(train_frame.drop(columns), valid.drop(columns))
+        for objective in settings.compare_objectives:
+            other = dataclasses.replace(settings, objective=objective)
+            models[f"ranker_{objective}"] = make_ranker(other).fit(train_frame, valid)
     preds = predict(cfg, ds, models, cutoff, scorer, ranked_customers(cfg, ds, cutoff))
     write_parquet(preds["ranker"], layout.predictions_path(cfg.work_dir, cutoff))
     save_ranker(models["ranker"], layout.ranker_dir(cfg.work_dir, cutoff))
