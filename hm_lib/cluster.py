@@ -87,21 +87,40 @@ _CLIENTS: dict[str, Client] = {}
 
 def connect(cfg: Config) -> Cluster | None:
     """This process's connection to the configured cluster (None without one), made once per address; with
-    ``workers`` and no address, a local cluster is started for this process first."""
+    ``workers`` and no address, a local cluster is started for this process first.
+
+    The client is not made Dask's default: libraries that compute with Dask on their own (Feast's offline
+    store) keep running in this process; :func:`active` finds it for the work meant for the cluster.
+    """
     settings = cfg.settings(SECTION, ClusterSettings)
     if not settings.wanted:
         return None
     from distributed import Client
 
     key = settings.address or f"local:{settings.workers}:{settings.memory_per_worker}"
-    if key not in _CLIENTS:
+    if key not in _CLIENTS or _CLIENTS[key].status != "running":
         target = settings.address or local_cluster(settings.workers, settings.memory_per_worker)
-        _CLIENTS[key] = Client(target)
+        _CLIENTS[key] = Client(target, set_as_default=False)
         if settings.workers:  # a task graph split by the workers present must see them all
             _CLIENTS[key].wait_for_workers(settings.workers)
         log.info("cluster: %s, %d workers", _CLIENTS[key].scheduler.address,
                  len(_CLIENTS[key].scheduler_info()["workers"]))
     return Cluster(_CLIENTS[key], settings.retries)
+
+
+def active() -> Client:
+    """The client of the cluster this process works on: the latest :func:`connect` made that is still running,
+    else Dask's default client (ValueError when there is neither)."""
+    from distributed import default_client
+
+    running = [client for client in _CLIENTS.values() if client.status == "running"]
+    return running[-1] if running else default_client()
+
+
+def disconnect() -> None:
+    """Close this process's clients made by :func:`connect` (the clusters they started go with the process)."""
+    while _CLIENTS:
+        _CLIENTS.popitem()[1].close()
 
 
 @contextmanager

@@ -11,7 +11,15 @@ from conftest import spawnable_main
 
 from hm_lib import schema
 from hm_lib.candidates import CandidateSettings, Past, write_candidates
-from hm_lib.cluster import Cluster, ClusterSettings, chain_cluster, connect, is_cluster_setting
+from hm_lib.cluster import (
+    Cluster,
+    ClusterSettings,
+    active,
+    chain_cluster,
+    connect,
+    disconnect,
+    is_cluster_setting,
+)
 from hm_lib.config import Config
 from hm_lib.data import Dataset
 from hm_lib.io import write_json
@@ -26,6 +34,7 @@ def cluster() -> Cluster:
     with (spawnable_main(), LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local,
           Client(local) as client):
         yield Cluster(client, retries=2)
+        disconnect()  # the tests' connect() clients of this cluster's scheduler
 
 
 def test_candidates_on_the_cluster_are_the_bytes_of_one_process(cluster: Cluster, tiny_data: Dataset,
@@ -75,10 +84,21 @@ def test_the_chain_starts_one_cluster_and_leaves_it_out_of_the_up_to_date_checks
         connected = connect(run_cfg)
         assert connected is not None and connected.client.scheduler.address == address
         assert connected.map(abs, [-1, 2], desc="tasks") == [1, 2]
-        connected.client.close()
+        assert active() is connected.client  # for the Dask ranker; not Dask's default client (Feast computes locally)
+        assert _default_client() is not connected.client
+        disconnect()
     assert is_cluster_setting("cluster__address") and not is_cluster_setting("ranker__seed")
     with pytest.raises(ValueError, match="workers must be 0 or more"):
         Config.for_scale("tiny", cluster__workers=-1).settings("cluster", ClusterSettings)
+
+
+def _default_client():
+    from distributed import default_client
+
+    try:
+        return default_client()
+    except ValueError:
+        return None
 
 
 def test_hm_run_takes_workers_or_a_scheduler_address(capsys) -> None:

@@ -27,14 +27,15 @@ from hm_lib.errors import SettingError
 from hm_lib.features import ARTICLE_CATEGORICALS
 from hm_lib.features.common import lightgbm_input
 from hm_lib.ranking.frames import LABEL, groups
-from hm_lib.ranking.lightgbm import MIN_GAIN, LightGBMRanker
+from hm_lib.ranking.lightgbm import MIN_GAIN, LightGBMRanker, booster_params
 
 log = logging.getLogger(__name__)
 EVAL_EVERY = 5  # trees between two evaluations of the early-stopping week's MAP@12
 
 
 class DaskLightGBMRanker(LightGBMRanker):
-    """:class:`LightGBMRanker` whose trees are grown on the cluster of the process's Dask client."""
+    """:class:`LightGBMRanker` whose trees are grown on the cluster this process works on
+    (:func:`hm_lib.cluster.active`)."""
 
     name = "lightgbm_dask"
 
@@ -42,10 +43,11 @@ class DaskLightGBMRanker(LightGBMRanker):
         import dask
         import dask.array as da
         import lightgbm as lgb
-        from distributed import default_client
+
+        from hm_lib.cluster import active
 
         try:
-            client = default_client()
+            client = active()
         except ValueError as err:
             raise SettingError("ranker__model=lightgbm_dask trains on a Dask cluster: run with --workers N or "
                                "--cluster ADDRESS (cluster__workers / cluster__address)") from err
@@ -67,11 +69,7 @@ class DaskLightGBMRanker(LightGBMRanker):
         # LightGBM ranks its machines in the order of `machines`: by worker address, as the partitions
         ports = client.run(free_port, workers=workers)
         machines = ",".join(f"{urlparse(w).hostname}:{ports[w]}" for w in workers[:len(parts)])
-        model = lgb.DaskLGBMRanker(client=client, machines=machines, objective=s.objective, n_estimators=s.n_estimators,
-                                   learning_rate=s.learning_rate, num_leaves=s.num_leaves,
-                                   min_child_samples=s.min_child_samples, subsample=s.subsample, subsample_freq=1,
-                                   colsample_bytree=s.colsample_bytree, random_state=s.seed, deterministic=True,
-                                   force_row_wise=True, n_jobs=1, verbose=-1)
+        model = lgb.DaskLGBMRanker(client=client, machines=machines, **booster_params(s), n_jobs=1)
         model.fit(features, labels, group=group, feature_name=columns,
                   categorical_feature=[columns.index(c) for c in ARTICLE_CATEGORICALS if c in columns])
         self._booster, self._paths = model.to_local().booster_, None
