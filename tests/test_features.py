@@ -48,6 +48,24 @@ def test_nothing_on_or_after_the_cutoff_is_read(setup) -> None:
             family.build(ds, cutoff, keys).sort(*family.keys)), family.name
 
 
+def test_pair_families_describe_their_keys_in_order(setup) -> None:
+    """A pair family's rows are its keys in the order given (the ranking frames put them beside the candidates
+    unjoined), whatever that order; a customer without purchases has null shares."""
+    ds, cutoff, pairs = setup
+    newcomer = ds.customers.join(ds.transactions.filter(pl.col("t_dat") < cutoff), on="customer", how="anti")
+    extra = pl.DataFrame({"customer": [newcomer["customer"][0]], "article_id": [pairs["article_id"][0]]},
+                         schema=pairs.schema)
+    keys = pl.concat([pairs, extra]).sample(fraction=1.0, shuffle=True, seed=3)
+    for family in FAMILIES.values():
+        if family.entity:
+            continue
+        table = family.build(ds, cutoff, keys)
+        assert table.select(family.keys).equals(keys.select(family.keys)), family.name
+        assert table.sort(*family.keys).equals(family.build(ds, cutoff, keys.sort(*family.keys))), family.name
+    taste = FAMILIES["taste"].build(ds, cutoff, keys).filter(pl.col("customer") == extra["customer"][0])
+    assert all(taste[c].is_null().all() for c in TASTE_COLUMNS.values())
+
+
 def test_values_against_a_hand_computed_customer(setup) -> None:
     ds, cutoff, _ = setup
     past = ds.transactions.filter(pl.col("t_dat") < cutoff)

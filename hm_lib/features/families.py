@@ -4,8 +4,8 @@
 Every family is a function ``build(data, cutoff, keys=None)`` of the tables before a cut-off, giving one
 row per key. An *entity* family (keyed by one column, the customer or the article) builds its whole table
 once per cut-off; the feature store holds it, one Feast entity and feature view per family. A *pair*
-family (keyed by customer and article) describes the candidate rows it is given. A new family is its
-module and one line below.
+family (keyed by customer and article) describes the candidate rows it is given: one row per key, in their
+order (the ranking frames put its columns beside the candidates). A new family is its module and one line below.
 """
 from __future__ import annotations
 

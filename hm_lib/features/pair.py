@@ -9,7 +9,7 @@ from hm_lib.features.common import Tables, days_before, history
 
 
 def pair_features(data: Tables, cutoff: dt.date, keys: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Features of each (customer, article_id) of ``keys`` (sorted by both), from the rows before `cutoff`.
+    """Features of each (customer, article_id) of ``keys``, in their order, from the rows before `cutoff`.
 
     Times bought and days since, for the article, its product code and its product type; the
     type's share of the customer's purchases; the article's recent price against the customer's.
@@ -29,15 +29,13 @@ def pair_features(data: Tables, cutoff: dt.date, keys: pl.DataFrame | None = Non
     by_type = mine.group_by("customer", "product_type_no").agg(pl.len().alias("_type_n"),
                                                                pl.col("_d").min().alias("x_type_days"))
     price = (history(tx, cutoff, days=28).group_by("article_id").agg(pl.col("price").mean().alias("_aprice")))
-    out = (pairs.lazy().select("customer", "article_id").join(codes, on="article_id", how="left")
-           .join(by_article, on=["customer", "article_id"], how="left")
-           .join(by_code, on=["customer", "product_code"], how="left")
-           .join(by_type, on=["customer", "product_type_no"], how="left")
-           .join(totals, on="customer", how="left").join(price, on="article_id", how="left")
-           .select("customer", "article_id",
-                   pl.col("x_article_count", "x_code_count").fill_null(0).cast(pl.Int16),
-                   pl.col("x_article_days", "x_code_days", "x_type_days").cast(pl.Int32),
-                   (pl.col("_type_n").fill_null(0) / pl.col("_n")).cast(pl.Float32).alias("x_type_share"),
-                   (pl.col("_aprice") / pl.col("_cprice")).cast(pl.Float32).alias("x_price_ratio"))
-           .sort("customer", "article_id").collect())
-    return out
+    joins = ((codes, ["article_id"]), (by_article, ["customer", "article_id"]), (by_code, ["customer", "product_code"]),
+             (by_type, ["customer", "product_type_no"]), (totals, ["customer"]), (price, ["article_id"]))
+    out = pairs.lazy().select("customer", "article_id")
+    for table, on in joins:
+        out = out.join(table, on=on, how="left", maintain_order="left")
+    return out.select("customer", "article_id",
+                      pl.col("x_article_count", "x_code_count").fill_null(0).cast(pl.Int16),
+                      pl.col("x_article_days", "x_code_days", "x_type_days").cast(pl.Int32),
+                      (pl.col("_type_n").fill_null(0) / pl.col("_n")).cast(pl.Float32).alias("x_type_share"),
+                      (pl.col("_aprice") / pl.col("_cprice")).cast(pl.Float32).alias("x_price_ratio")).collect()

@@ -41,15 +41,26 @@ class FeatureTables:
 
 
 def assemble(data: Tables, tables: FeatureTables, candidates: pl.DataFrame) -> pl.DataFrame:
-    """Candidates (with their source columns) joined with every feature family, sorted by customer: the pair
-    families' features first, then the entity families' (in :data:`~hm_lib.features.FAMILIES` order)."""
-    keys = candidates.select(*KEYS)
-    frame = candidates.lazy()
-    for family in pair_families():
-        frame = frame.join(family.build(data, tables.cutoff, keys).lazy(), on=list(family.keys), how="left")
+    """Candidates (with their source columns) and every feature family's columns, sorted by customer and
+    article: the pair families' features first, then the entity families' (in :data:`~hm_lib.features.FAMILIES`
+    order). A pair family describes the sorted candidates row by row, so its columns are put beside them
+    (no join, no sort of the wide frame)."""
+    frame = candidates.sort(*KEYS)
+    keys = frame.select(*KEYS)
+    pairs = [_aligned(family.name, family.build(data, tables.cutoff, keys), keys) for family in pair_families()]
+    wide = pl.concat([frame, *pairs], how="horizontal").lazy()
     for family in entity_families():
-        frame = frame.join(tables.tables[family.name].lazy().drop(EVENT_TIMESTAMP), on=family.key, how="left")
-    return frame.sort(schema.CUSTOMER, schema.ARTICLE).collect()
+        wide = wide.join(tables.tables[family.name].lazy().drop(EVENT_TIMESTAMP), on=family.key, how="left",
+                         maintain_order="left")
+    return wide.collect()
+
+
+def _aligned(name: str, part: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """A pair family's table without its keys, once checked to hold one row per key in ``keys``' order."""
+    if not part.select(*KEYS).equals(keys):
+        raise ValueError(f"the {name} feature family must give one row per (customer, article_id) it is given, "
+                         "in their order")
+    return part.drop(*KEYS)
 
 
 def feature_columns(frame: pl.DataFrame) -> list[str]:
