@@ -77,7 +77,7 @@ class Cluster:
 
         sent = {name: self.client.scatter([value], broadcast=True, hash=False)[0] for name, value in shared.items()}
         futures = self.client.map(fn, list(items), retries=self.retries, pure=False, **sent)
-        for _ in bar(as_completed(futures), total=len(futures), desc=desc, unit="task"):
+        for _ in bar(as_completed(futures, loop=self.client.loop), total=len(futures), desc=desc, unit="task"):
             pass
         return self.client.gather(futures)
 

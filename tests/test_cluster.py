@@ -32,7 +32,7 @@ def cluster() -> Cluster:
     from distributed import Client, LocalCluster
 
     with (spawnable_main(), LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local,
-          Client(local) as client):
+          Client(local, set_as_default=False) as client):  # as connect() makes them: not Dask's default
         yield Cluster(client, retries=2)
         disconnect()  # the tests' connect() clients of this cluster's scheduler
 

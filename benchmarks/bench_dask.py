@@ -1,0 +1,125 @@
+"""The chain's cluster tasks in one process and on a local Dask cluster: seconds, peak memory per process, and
+whether both give the same bytes.
+
+    python -m benchmarks.bench_dask --synthetic-scale full [--workers 2] [--customers 300000] [--weeks 1]
+    python -m benchmarks.bench_dask --world /tmp/hm_chain_full     # a world already generated (raw/ inside)
+
+For the submission cut-off (the day after the data), each mode runs in its own child process with its own
+work folder: the candidates of every customer (``write_candidates``, a task per customer shard), the ranker's
+labelled weeks (a task per week; ``--weeks`` training weeks and the early-stopping week), a LightGBM fit
+(local in both modes, so both rank with the same trees), and the scoring shards of the first ``--customers``
+customers (a task per shard; no image relevance score). A worker's peak is read in the worker (VmHWM). The
+candidates and the ranked lists of the two modes are compared row for row. Prints a Markdown table for
+docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.measure import machine_line, synthetic_raw
+
+CHILD = """
+import datetime as dt, json, sys, time
+from pathlib import Path
+import numpy as np, polars as pl
+from hm_lib import cluster, ranking
+from hm_lib.candidates import CandidateSettings, Past, write_candidates
+from hm_lib.config import Config
+from hm_lib.data import load
+
+def peak_mib():
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024
+
+raw, scale, work, workers, customers, weeks = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
+extra = {"ranker__train_weeks": weeks} | ({"cluster__workers": workers} if workers else {})
+cfg = Config.for_scale(scale, data_dir=raw, work_dir=work, output_dir=work + "/outputs", **extra)
+ds = load(cfg.data_dir, cfg.processed_dir)
+cutoff = ds.end_date + dt.timedelta(days=1)
+on = cluster.connect(cfg)
+steps = {}
+t = time.perf_counter()
+write_candidates(Past.from_dataset(ds, cutoff), ds.customers, cfg.settings("candidates", CandidateSettings),
+                 cfg.work_dir, cfg.shard_customers, cluster=on)
+steps["candidates (a task per customer shard)"] = time.perf_counter() - t
+t = time.perf_counter(); train, valid = ranking.training_frames(cfg, ds, cutoff)
+steps["labelled weeks (a task per week)"] = time.perf_counter() - t
+t = time.perf_counter(); model = ranking.make_ranker(cfg.settings("ranker", ranking.RankerSettings)).fit(train, valid)
+steps["LightGBM fit (local in both modes)"] = time.perf_counter() - t
+rows = train.height
+del train, valid
+ids = pl.DataFrame({"customer": np.arange(min(customers, ds.customers.height), dtype=np.int32)})
+t = time.perf_counter(); preds = ranking.predict(cfg, ds, {"ranker": model}, cutoff, customers=ids)["ranker"]
+steps["scoring shards (a task per shard)"] = time.perf_counter() - t
+preds.write_parquet(Path(work) / "predictions.parquet")
+peaks = {"main": peak_mib()}
+if on is not None:
+    peaks |= {f"worker {i + 1}": mib for i, mib in enumerate(sorted(on.client.run(peak_mib).values(), reverse=True))}
+print(json.dumps({"steps": steps, "peaks_mib": peaks, "train_rows": rows, "ranked": ids.height,
+                  "workers": len(on.client.scheduler_info()["workers"]) if on else 0}))
+"""
+
+
+def run_mode(raw: Path, scale: str, work: Path, workers: int, customers: int, weeks: int) -> dict:
+    """One mode's figures, from its child process (0 workers: one process, no cluster)."""
+    command = [sys.executable, "-c", CHILD, str(raw), scale, str(work), str(workers), str(customers), str(weeks)]
+    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def same_candidates(a: Path, b: Path) -> bool:
+    """Whether two work folders hold the same candidate rows (every part, read in order)."""
+    import polars as pl
+
+    def rows(work: Path) -> pl.DataFrame:
+        return pl.concat([pl.read_parquet(p) for p in sorted(work.glob("candidates/cutoff=*/part-*.parquet"))])
+
+    return rows(a).equals(rows(b))
+
+
+def same_predictions(a: Path, b: Path) -> bool:
+    import polars as pl
+
+    return pl.read_parquet(a / "predictions.parquet").equals(pl.read_parquet(b / "predictions.parquet"))
+
+
+def table(local: dict, distributed: dict, workers: int) -> str:
+    lines = [f"| step | one process (s) | {workers} workers (s) | ratio |", "|---|---:|---:|---:|"]
+    for step, seconds in local["steps"].items():
+        other = distributed["steps"][step]
+        lines.append(f"| {step} | {seconds:,.0f} | {other:,.0f} | {other / seconds:.2f} |")
+    total_local, total_other = sum(local["steps"].values()), sum(distributed["steps"].values())
+    lines.append(f"| **total** | **{total_local:,.0f}** | **{total_other:,.0f}** | **{total_other / total_local:.2f}** |")
+    peaks = ", ".join(f"{name} {mib / 1024:.1f} GiB" for name, mib in distributed["peaks_mib"].items())
+    lines += ["", f"peak RSS: one process {local['peaks_mib']['main'] / 1024:.1f} GiB; with the cluster: {peaks}"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic-scale", choices=("tiny", "small", "default", "full"), default="full")
+    parser.add_argument("--world", type=Path, help="a world folder with raw/ inside (default: a synthetic one "
+                                                   "without photos, generated once)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--customers", type=int, default=300_000, help="customers ranked by the scoring shards")
+    parser.add_argument("--weeks", type=int, default=1, help="training weeks (besides the early-stopping week)")
+    args = parser.parse_args()
+    raw = args.world / "raw" if args.world else synthetic_raw(args.synthetic_scale)
+    print(machine_line())
+    root = Path(tempfile.mkdtemp(prefix="hm_bench_dask_"))
+    local = run_mode(raw, args.synthetic_scale, root / "local", 0, args.customers, args.weeks)
+    distributed = run_mode(raw, args.synthetic_scale, root / "cluster", args.workers, args.customers, args.weeks)
+    print(f"raw {raw}, scale {args.synthetic_scale}: {local['ranked']:,} customers ranked, {local['train_rows']:,} "
+          f"training rows, {distributed['workers']} workers (one thread each)\n")
+    print(table(local, distributed, args.workers))
+    print(f"\nsame candidates: {same_candidates(root / 'local', root / 'cluster')}; "
+          f"same ranked lists: {same_predictions(root / 'local', root / 'cluster')}")
+
+
+if __name__ == "__main__":
+    main()
