@@ -17,6 +17,8 @@ import pytest
 from conftest import spawnable_main
 
 from hm_lib import layout, ranking, schema
+from hm_lib.cluster import connect, disconnect
+from hm_lib.config import Config
 from hm_lib.errors import MissingOutputError, SettingError
 from hm_lib.io import atomic_path
 from hm_lib.ranking import LABEL, Ranker, RankerSettings
@@ -183,12 +185,14 @@ class TestDaskLightGBMRanker(RankerContract):
 
     @pytest.fixture(autouse=True, scope="class")
     def cluster(self):
-        from distributed import Client, LocalCluster
+        from distributed import LocalCluster
 
-        with (spawnable_main(), LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local,
-              Client(local) as client):
-            client.wait_for_workers(2)  # the partitions follow the workers present
+        with spawnable_main(), LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local:
+            # as the chain connects: a client of hm_lib.cluster, not Dask's default one
+            connected = connect(Config.for_scale("tiny", cluster__address=local.scheduler_address))
+            connected.client.wait_for_workers(2)  # the partitions follow the workers present
             yield
+            disconnect()
 
     def test_fitting_again_gives_the_same_scores(self) -> None:
         """Not the same bytes: lightgbm.dask computes its training parts where the scheduler chooses, and the

@@ -70,8 +70,9 @@ class DaskLightGBMRanker(LightGBMRanker):
         ports = client.run(free_port, workers=workers)
         machines = ",".join(f"{urlparse(w).hostname}:{ports[w]}" for w in workers[:len(parts)])
         model = lgb.DaskLGBMRanker(client=client, machines=machines, **booster_params(s), n_jobs=1)
-        model.fit(features, labels, group=group, feature_name=columns,
-                  categorical_feature=[columns.index(c) for c in ARTICLE_CATEGORICALS if c in columns])
+        with client.as_current():  # lightgbm.dask waits on Dask's current client, which ours is not by default
+            model.fit(features, labels, group=group, feature_name=columns,
+                      categorical_feature=[columns.index(c) for c in ARTICLE_CATEGORICALS if c in columns])
         self._booster, self._paths = model.to_local().booster_, None
         self.best_iteration = None if valid is None else best_trees(self._booster, valid, columns)
         log.info("ranker: %d trees on %d rows (%d customers, %d partitions), %d features", self.trees, train.height,
