@@ -61,12 +61,6 @@ PHRASES: dict[str, tuple[str, str | None, str]] = {
     **{TASTE_COLUMNS[c]: (f"its {name} is that of {{}} of your recent purchases", "pct", "you have no purchases yet")
        for c, name in _CATEGORIES.items()},
     "t_band_sales": ("{} sold to customers of your age in the last 4 weeks", "n", "your age is not known"),
-    "r_article_gap": ("you buy it again every {} days", "days", "you have not bought it on two days"),
-    "r_article_due": ("{} your usual interval since you last bought it", "x", "you have not bought it on two days"),
-    "r_code_gap": ("you buy this product again every {} days (any colour)", "days",
-                   "you have not bought this product on two days"),
-    "r_code_due": ("{} your usual interval since you last bought this product", "x",
-                   "you have not bought this product on two days"),
     "t_band_lift": ("{} as popular with customers of your age as with everyone", "x", "your age is not known"),
     "a_sales_1d": ("{} sold on the last day", "n", "sales on the last day"),
     "a_sales_7d": ("{} sold last week", "n", "no sales last week"),

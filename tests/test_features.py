@@ -9,7 +9,6 @@ import pytest
 
 from hm_lib.features import FAMILIES, article_features, customer_features, pair_features
 from hm_lib.features.common import EVENT_TIMESTAMP
-from hm_lib.features.rhythm import rhythm_features
 from hm_lib.features.taste import BAND_DAYS, BAND_YEARS, HALF_LIFE_DAYS, TASTE_COLUMNS, taste_features
 
 
@@ -119,18 +118,3 @@ def test_taste_against_a_hand_computed_customer(setup) -> None:
     overall = recent["article_id"].to_list()
     lift = (in_band.count(art) / len(in_band)) / (overall.count(art) / len(overall))
     assert row["t_band_lift"] == pytest.approx(lift, rel=1e-5)
-
-
-def test_rhythm_against_a_hand_computed_customer(setup) -> None:
-    """The mean gap between the purchase days of a product code, and the days since the last over it."""
-    ds, cutoff, _ = setup
-    past = ds.transactions.filter(pl.col("t_dat") < cutoff).join(ds.articles.select("article_id", "product_code"),
-                                                                 on="article_id")
-    days = past.group_by("customer", "product_code").agg(pl.col("t_dat").unique().sort())
-    cust, code, bought = days.filter(pl.col("t_dat").list.len() >= 3).sort("customer", "product_code").row(0)
-    art = ds.articles.filter(pl.col("product_code") == code)["article_id"][0]
-    keys = pl.DataFrame({"customer": [cust], "article_id": [art]}, schema={"customer": pl.Int32, "article_id": pl.Int32})
-    row = rhythm_features(ds, cutoff, keys).row(0, named=True)
-    gap = (bought[-1] - bought[0]).days / (len(bought) - 1)
-    assert row["r_code_gap"] == pytest.approx(gap, rel=1e-6)
-    assert row["r_code_due"] == pytest.approx((cutoff - bought[-1]).days / gap, rel=1e-6)

@@ -19,7 +19,6 @@ from hm_lib.features.article import article_features
 from hm_lib.features.common import Tables
 from hm_lib.features.customer import customer_features
 from hm_lib.features.pair import pair_features
-from hm_lib.features.rhythm import rhythm_features
 from hm_lib.features.taste import taste_features
 from hm_lib.schema import ARTICLE, CUSTOMER
 
@@ -57,8 +56,6 @@ FAMILIES: dict[str, FeatureFamily] = {f.name: f for f in (
     FeatureFamily("taste", (CUSTOMER, ARTICLE), taste_features,
                   "recency-weighted shares of the customer's buying with each of the article's attributes; "
                   "its sales among customers of the same age"),
-    FeatureFamily("rhythm", (CUSTOMER, ARTICLE), rhythm_features,
-                  "how regularly the customer has bought the article and its product code, and whether one is due"),
 )}
 
 
