@@ -42,7 +42,7 @@ def peak_mib():
     return int(line.split()[1]) / 1024
 
 raw, scale, work, workers, customers, weeks = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
-extra = {"ranker__train_weeks": weeks} | ({"cluster__workers": workers} if workers else {})
+extra = {"ranker__train_weeks": weeks, "cluster__workers": workers}  # 0: one process, at every scale
 cfg = Config.for_scale(scale, data_dir=raw, work_dir=work, output_dir=work + "/outputs", **extra)
 ds = load(cfg.data_dir, cfg.processed_dir)
 cutoff = ds.end_date + dt.timedelta(days=1)

@@ -109,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hm_lib.config import parse_overrides
     from hm_lib.data import prepare
 
-    overrides = parse_overrides([*args.set, *([f"cluster__workers={args.workers}"] if args.workers else []),
+    overrides = parse_overrides([*args.set, *([f"cluster__workers={args.workers}"] if args.workers is not None else []),
                                  *([f"cluster__address={args.cluster}"] if args.cluster else [])])
     raw = _raw(args)
     cfg = Config.for_scale(_scale(args, raw), data_dir=raw, work_dir=args.work, output_dir=args.outputs,
@@ -236,8 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
                    help="override a stage setting, e.g. --set negatives__ratio=5 (repeatable)")
     where = r.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=0, metavar="N",
-                       help="run the heavy stages' shards on a local Dask cluster of N worker processes")
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run the heavy stages' shards on a local Dask cluster of N worker processes "
+                            "(full scale: 2 unless given; 0: one process)")
     where.add_argument("--cluster", default=None, metavar="ADDRESS",
                        help="run them on a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     r.set_defaults(func=cmd_run)

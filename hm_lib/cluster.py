@@ -34,9 +34,15 @@ SECTION = "cluster"
 @dataclass(frozen=True)
 class ClusterSettings(StageSettings):
     """``address``: a running scheduler; else ``workers`` > 0: a local cluster of that many worker processes
-    (one thread each); neither: no cluster."""
+    (one thread each); neither: no cluster.
+
+    At full scale a local cluster of 2 workers is the default: on 2 cores the candidate, labelled-week and
+    scoring shards take 0.77 of one process's time (docs/benchmarks.md, "Scale-out on Dask"; same bytes), and a
+    worker peaks near 5 GiB there. ``--workers 0`` runs everything in one process.
+    """
 
     SECTION: ClassVar[str] = SECTION
+    SCALE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"full": {"workers": 2}}
 
     address: str = ""
     workers: int = 0

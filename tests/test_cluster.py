@@ -92,6 +92,12 @@ def test_the_chain_starts_one_cluster_and_leaves_it_out_of_the_up_to_date_checks
         Config.for_scale("tiny", cluster__workers=-1).settings("cluster", ClusterSettings)
 
 
+def test_full_scale_runs_its_shards_on_two_local_workers_unless_told_otherwise() -> None:
+    assert Config.for_scale("full").settings("cluster", ClusterSettings).workers == 2
+    assert Config.for_scale("default").settings("cluster", ClusterSettings).workers == 0
+    assert Config.for_scale("full", cluster__workers=0).settings("cluster", ClusterSettings).wanted is False
+
+
 def _default_client():
     from distributed import default_client
 
@@ -105,6 +111,7 @@ def test_hm_run_takes_workers_or_a_scheduler_address(capsys) -> None:
     from hm_lib.cli import build_parser
 
     assert build_parser().parse_args(["run", "--workers", "2"]).workers == 2
+    assert build_parser().parse_args(["run"]).workers is None  # the scale's default
     assert build_parser().parse_args(["run", "--cluster", "tcp://10.0.0.5:8786"]).cluster == "tcp://10.0.0.5:8786"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--workers", "2", "--cluster", "tcp://10.0.0.5:8786"])
