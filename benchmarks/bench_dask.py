@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,8 +103,7 @@ def run_map(raw: Path, scale: str, work: Path, workers: int, seeds: list[int]) -
 
 
 def map_table(scores: dict[str, float], seeds: list[int]) -> str:
-    import statistics
-
+    """MAP@12 of both rankers per seed, with their mean and standard deviation, as a markdown table."""
     lines = ["| MAP@12 | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | sd |",
              "|---|" + "---:|" * (len(seeds) + 2)]
     for name in ("lightgbm", "lightgbm_dask"):
@@ -132,6 +132,7 @@ def same_candidates(a: Path, b: Path) -> bool:
 
 
 def same_predictions(a: Path, b: Path) -> bool:
+    """Whether two work folders ranked every customer's list the same."""
     import polars as pl
 
     return pl.read_parquet(a / "predictions.parquet").equals(pl.read_parquet(b / "predictions.parquet"))
