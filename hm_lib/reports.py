@@ -37,3 +37,23 @@ def importance_chart(importance: pl.DataFrame, top: int = 25) -> Figure:
     ax.set(title="Ranker feature importance", xlabel="gain")
     fig.tight_layout()
     return fig
+
+
+def slice_chart(slices: dict) -> Figure:
+    """Per article slice of the held-out week (validation figures' ``slices``): the share of its purchases that
+    the candidates hold and that the ranker's (and the oracle's) 12 find, with each slice's share of the week."""
+    names = [n for n, s in slices.items() if s.get("pairs")]
+    bars = [("candidates (union)", lambda s: s["candidate_recall"].get("union", 0.0), "tab:gray"),
+            ("ranker, recall@12", lambda s: s["ranker"]["recall@12"], "tab:blue"),
+            ("oracle, recall@12", lambda s: s["oracle"]["recall@12"] if "oracle" in s else 0.0, "tab:orange")]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    width = 0.8 / len(bars)
+    for i, (label, value, colour) in enumerate(bars):
+        ax.bar([x + i * width for x in range(len(names))], [value(slices[n]) for n in names], width, label=label,
+               color=colour)
+    ax.set_xticks([x + width for x in range(len(names))],
+                  [f"{n}\n{slices[n]['share']:.1%} of purchases" for n in names])
+    ax.set(title="Purchases found, by article slice", ylabel="share of the slice's purchases")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -37,11 +37,29 @@ def loss_lines(scores: dict) -> list[str]:
             "oracle_within_candidates_of_oracle") is not None:
         return [(f"the ranker takes {shares['ranker_of_oracle_within_candidates']:.0%} of what its candidates allow "
                  f"(the oracle within them: {scores['oracle_within_candidates']['map@12']:.4f}, "
-                 f"{shares['oracle_within_candidates_of_oracle']:.0%} of the oracle)")]
+                 f"{shares['oracle_within_candidates_of_oracle']:.0%} of the oracle)")] + slice_lines(scores)
     if shares.get("ranker_of_perfect_within_candidates") is not None:
         return [(f"the ranker takes {shares['ranker_of_perfect_within_candidates']:.0%} of the best ordering of its "
-                 f"candidates ({scores['perfect_within_candidates']['map@12']:.4f})")]
-    return []
+                 f"candidates ({scores['perfect_within_candidates']['map@12']:.4f})")] + slice_lines(scores)
+    return slice_lines(scores)
+
+
+SLICE_WORDS = {"new": "new arrivals (not sold before the cut-off)", "rare": "rarely sold articles",
+               "established": "established articles"}
+
+
+def slice_lines(scores: dict) -> list[str]:
+    """A line per article slice of the held-out week: its share of the purchases, how many of them the
+    candidates hold and the ranker's lists find (and the oracle's, on a synthetic world)."""
+    lines = []
+    for name, s in scores.get("slices", {}).items():
+        if not s.get("pairs"):
+            continue
+        oracle = f" (the oracle's: {s['oracle']['recall@12']:.1%})" if "oracle" in s else ""
+        lines.append(f"{SLICE_WORDS.get(name, name)}: {s['share']:.1%} of the week's purchases; the candidates hold "
+                     f"{s['candidate_recall'].get('union', 0.0):.1%} of them, the ranker's 12 find "
+                     f"{s['ranker']['recall@12']:.1%}{oracle}")
+    return lines
 
 
 def baseline_predictions(ds: Dataset, name: str, cutoff: dt.date, customers: pl.DataFrame | None = None,

@@ -53,6 +53,14 @@ def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> No
     perfect, within = scores["perfect_within_candidates"]["map@12"], scores["oracle_within_candidates"]["map@12"]
     assert maps["ranker"] <= perfect + 1e-12 and 0 < within <= perfect + 1e-12, (maps, perfect, within)
     assert scores["shares"]["ranker_of_oracle_within_candidates"] == pytest.approx(maps["ranker"] / within)
+    # the week by article slice: the slices split its purchases, each scored for the ranker and the oracle
+    slices = scores["slices"]
+    assert set(slices) == {"new", "rare", "established"}
+    assert sum(s["share"] for s in slices.values()) == pytest.approx(1.0)
+    for s in slices.values():
+        if s["pairs"]:
+            assert 0 <= s["ranker"]["recall@12"] <= s["candidate_recall"]["union"] + 1e-12
+            assert "oracle" in s and "ranker_without_image_score" in s
     # the ranker uses the ensemble's score; the same ranker without it is scored beside it
     assert scores["ranker"]["image_score"] is True
     models = [row["model"] for row in scores["ensemble"]["comparison"]]

@@ -129,3 +129,26 @@ def test_hits_first_is_the_best_ordering_of_the_candidates() -> None:
     # no ordering of the candidates scores higher
     assert map_at_k(candidates.with_columns(pl.int_range(1, pl.len() + 1).over(CUSTOMER).alias(RANK)), truth) <= \
         map_at_k(best, truth)
+
+
+def test_article_slices_tell_new_arrivals_rare_and_established_articles_apart_at_the_cutoff() -> None:
+    from hm_lib.slices import RARE_DAYS, RARE_SALES, article_slices, slice_scores, slice_sizes, slice_truth
+
+    cutoff = dt.date(2020, 9, 16)
+    old = cutoff - dt.timedelta(days=RARE_DAYS + 1)  # outside the rare window
+    recent = cutoff - dt.timedelta(days=1)
+    sales = ([(old, 1, 10)] + [(recent, c, 11) for c in range(RARE_SALES)]  # 10: sold, not lately; 11: often
+             + [(recent, 1, 12)] * (RARE_SALES - 1) + [(cutoff, 2, 13)])      # 12: a few times; 13: after the cut-off
+    tx = pl.DataFrame(sales, schema={"t_dat": pl.Date, CUSTOMER: pl.Int32, ARTICLE: pl.Int32}, orient="row")
+    slices = article_slices(tx, pl.Series([10, 11, 12, 13, 14]), cutoff)
+    assert dict(slices.iter_rows()) == {10: "rare", 11: "established", 12: "rare", 13: "new", 14: "new"}
+    truth = pl.DataFrame({CUSTOMER: [1, 1, 2, 3], ARTICLE: [11, 13, 13, 99]}, schema={CUSTOMER: pl.Int32,
+                                                                                         ARTICLE: pl.Int32})
+    parts = slice_truth(truth, slices)  # 99, unknown to the catalogue slice, counts as new
+    assert {k: v.height for k, v in parts.items()} == {"new": 3, "rare": 0, "established": 1}
+    assert slice_sizes(parts)["new"] == {"pairs": 3, "buyers": 3, "share": 0.75}
+    preds = pl.DataFrame({CUSTOMER: [1, 1, 2], ARTICLE: [11, 13, 5], RANK: [1, 2, 1]})
+    scores = slice_scores(preds, parts)
+    assert scores["new"]["recall@12"] == pytest.approx(1 / 3)   # customer 1's 13, at position 2
+    assert scores["new"]["map@12"] == pytest.approx((1 / 2) / 3)  # AP 1/2 for customer 1, 0 for 2 and 3
+    assert scores["established"] == {"map@12": 1.0, "recall@12": 1.0}

@@ -41,6 +41,7 @@ from hm_lib.ranking.base import Ranker
 from hm_lib.ranking.frames import FeatureTables, assemble, label, with_positives
 from hm_lib.ranking.registry import make_ranker, save_ranker
 from hm_lib.ranking.settings import RankerSettings
+from hm_lib.slices import article_slices, slice_scores, slice_sizes, slice_truth
 from hm_lib.truth import has_truth, oracle_week, truth_for_week
 from hm_lib.validation import validation_scores
 
@@ -281,7 +282,28 @@ def validation_figures(cfg: Config, ds: Dataset, result: RankingRun) -> dict:
     for name, (model, predictions) in result.alternatives.items():
         figures[name] = {**score(predictions, rows, cutoff, cfg.holdout_days), **model.summary()}
     figures.update(within_candidates(cfg, ds, cutoff, candidates, rows, week, figures))
+    figures["slices"] = slice_figures(cfg, ds, result, candidates, week)
     return figures
+
+
+def slice_figures(cfg: Config, ds: Dataset, result: RankingRun, candidates: pl.LazyFrame, week: pl.DataFrame
+                  ) -> dict[str, dict]:
+    """The held-out week by article slice (:mod:`hm_lib.slices`: new arrivals, rarely sold, established): each
+    slice's size, the recall of every candidate source and of their union, and MAP@12 / recall@12 of the
+    rankers and (on a synthetic world) of the oracle on the slice's purchases."""
+    parts = slice_truth(week, article_slices(ds.transactions, ds.articles[schema.ARTICLE], result.cutoff))
+    lists = {"ranker": result.predictions, **{name: preds for name, (_, preds) in result.alternatives.items()}}
+    if has_truth(cfg, ds):
+        buyers = np.sort(week[schema.CUSTOMER].unique().to_numpy())
+        lists["oracle"] = oracle_week(cfg, ds, result.cutoff, buyers)
+    scores = {name: slice_scores(preds, parts, cfg.k) for name, preds in lists.items()}
+    out = slice_sizes(parts)
+    for name, pairs in parts.items():
+        report = candidate_report(candidates, pairs, k=cfg.k) if pairs.height else None
+        out[name]["candidate_recall"] = ({} if report is None else
+                                         dict(zip(report["source"].to_list(), report["recall"].to_list(), strict=True)))
+        out[name] |= {model: values[name] for model, values in scores.items()}
+    return out
 
 
 def within_candidates(cfg: Config, ds: Dataset, cutoff: dt.date, candidates: pl.LazyFrame, rows: pl.DataFrame,
