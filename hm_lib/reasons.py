@@ -32,6 +32,7 @@ _SOURCES = {
     "popular": "a best-seller last week",
     "last_year": "popular in these weeks last year",
     "cold_start": "a best-seller in your age group",
+    "new_arrivals": "new in, in the styles you buy",
 }
 
 _CATEGORIES = {

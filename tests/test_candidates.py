@@ -22,7 +22,7 @@ from hm_lib.candidates.cooccurrence import cooccurrence
 from hm_lib.candidates.last_year import NoLastYearWarning
 from hm_lib.candidates.past import SparseWeekWarning
 from hm_lib.candidates.popular import Popular
-from hm_lib.candidates.sparse import top_k_per_row
+from hm_lib.candidates.sparse import top_k_dense, top_k_frame, top_k_per_row
 from hm_lib.data import Dataset
 from hm_lib.evaluation import (
     candidate_figures, candidate_recall_curve, candidate_report, candidate_sources, recall_at_k, week_truth,
@@ -207,6 +207,23 @@ def test_cold_start_serves_only_customers_without_history_by_age_band() -> None:
     assert got[6] == got[7] == [10, 20, 30]  # unknown age: overall best-sellers
 
 
+def test_new_arrivals_match_unsold_and_just_launched_articles_to_the_customers_attributes() -> None:
+    # product code = id // 10; types: 11, 12, 13 and 30 are type 1, 20 and 40 type 2
+    articles = catalogue([11, 12, 13, 20, 30, 40, 50], {20: 2, 40: 2})
+    sales = [(day(30), 0, 11), (day(3), 1, 20), (day(100), 2, 50),
+             (day(300), 3, 11)]  # customer 3 bought long ago (before the history window)
+    past = past_of(tx(sales), articles, people([30.0] * 5))
+    got = SOURCES["new_arrivals"](CandidateSettings(new_arrivals_n=3)).generate(past, range(5))
+    assert set(lists(got)) == {0, 1, 2}  # 3: no purchase in the window, 4: none at all
+    # the pool: never sold (12, 13, 30, 40) and first sold in the last 7 days (20); 11 and 50 sold earlier
+    assert set(got[ARTICLE].to_list()) <= {12, 13, 20, 30, 40}
+    # customer 0 bought 11: new colours of its code (12, 13: code and type match) before 30 (type only)
+    assert lists(got)[0] == [12, 13, 30]
+    assert got.filter(pl.col(CUSTOMER) == 0)[SCORE].to_list() == pytest.approx([2.0, 2.0, 1.0])
+    assert lists(got)[1] == [20, 40]  # type 2: 20 (its own code too), then 40; no other match
+    assert lists(got)[2] == [12, 13, 30]  # bought 50 (type 1, no new colour): type 1 only, ties by article id
+
+
 # --- union --------------------------------------------------------------------------------------------------
 
 def proposal(rows: list[tuple[int, int, float, int]]) -> pl.DataFrame:
@@ -362,6 +379,16 @@ def test_top_k_per_row_keeps_the_largest_ties_to_the_smaller_column() -> None:
     m = sp.csr_matrix(np.array([[0, 3, 1, 3], [0, 0, 0, 0], [5, 0, 0, 1]], dtype=np.float32))
     assert top_k_per_row(m, 2).toarray().tolist() == [[0, 3, 0, 3], [0, 0, 0, 0], [5, 0, 0, 1]]
     assert top_k_per_row(m, 1).toarray().tolist() == [[0, 3, 0, 0], [0, 0, 0, 0], [5, 0, 0, 0]]
+
+
+def test_the_dense_top_k_gives_the_rows_of_the_sparse_one() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        m = rng.integers(0, 4, (30, 17)).astype(np.float32)  # many ties, zeros
+        customers, article_ids = np.arange(30) * 3, np.arange(17) + 100
+        for k in (1, 3, 17, 20):
+            assert top_k_dense(m, customers, article_ids, k).equals(
+                top_k_frame(sp.csr_matrix(m), customers, article_ids, k)), k
 
 
 def test_fit_sources_rejects_unknown_names(tiny_past: Past) -> None:

@@ -8,6 +8,7 @@ import polars as pl
 from hm_lib.candidates.base import CandidateSource, union
 from hm_lib.candidates.cold_start import ColdStart
 from hm_lib.candidates.last_year import LastYear
+from hm_lib.candidates.new_arrivals import NewArrivals
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.popular import Popular
 from hm_lib.candidates.repurchase import Repurchase
@@ -19,7 +20,8 @@ from hm_lib.schema import CUSTOMER
 
 # In the union's order of precedence (a tie in rank goes to the earlier source).
 SOURCES: dict[str, type[CandidateSource]] = {
-    cls.name: cls for cls in (Repurchase, BoughtTogether, SimilarCustomers, Popular, LastYear, ColdStart)
+    cls.name: cls for cls in (Repurchase, BoughtTogether, SimilarCustomers, Popular, LastYear, ColdStart,
+                          NewArrivals)
 }
 
 

@@ -20,6 +20,10 @@ from hm_lib.errors import InputError
 from hm_lib.schema import ARTICLE, CUSTOMER
 
 POS = "pos"  # article position 0..A-1
+# The catalogue's descriptive codes a source may read (the first two are required; the others are kept when the
+# articles table has them, as the Kaggle file does).
+ATTRIBUTES = ("product_code", "product_type_no", "graphical_appearance_no", "colour_group_code",
+              "perceived_colour_master_id", "department_no", "index_group_no", "section_no", "garment_group_no")
 WEEK = dt.timedelta(days=7)
 LATEST_AFTER_DATA = dt.timedelta(days=8)  # a cut-off may lie up to a week after the day after the data
 T = TypeVar("T")
@@ -44,7 +48,7 @@ class Past:
     cutoff: dt.date
     week_end: dt.date
     transactions: pl.DataFrame
-    articles: pl.DataFrame   # pos (0..A-1), article_id, product_code, product_type_no, by article_id
+    articles: pl.DataFrame   # pos (0..A-1), article_id, then the ATTRIBUTES it has, by article_id
     customers: pl.DataFrame  # customer, age (Float32, null when unknown)
     n_customers: int         # rows of every customer-indexed matrix
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -68,7 +72,9 @@ class Past:
             warnings.warn(f"no sales in the 7 days before the cut-off {cutoff}; last week's sources use the "
                           f"7 days before {week_end} instead", SparseWeekWarning, stacklevel=2)
         catalogue = articles.select(pl.col(ARTICLE).cast(pl.Int32), pl.col("product_code").cast(pl.Int32),
-                                    pl.col("product_type_no").cast(pl.Int32)).sort(ARTICLE)
+                                    pl.col("product_type_no").cast(pl.Int32),
+                                    *(pl.col(c).cast(pl.Int32) for c in ATTRIBUTES[2:] if c in articles.columns)
+                                    ).sort(ARTICLE)
         catalogue = catalogue.with_row_index(POS).with_columns(pl.col(POS).cast(pl.Int32))
         ids = catalogue[ARTICLE]
         pos = ids.search_sorted(rows[ARTICLE]).cast(pl.Int32)

@@ -18,7 +18,8 @@ class CandidateSettings(StageSettings):
     # A smaller catalogue needs shorter lists: tiny has 300 articles, small 1,500.
     SCALE_DEFAULTS = {
         "tiny": {"cap": 30, "similar_n": 12, "popular_n": 12, "popular_partners": 4, "together_n": 8,
-                 "last_year_n": 8, "repurchase_n": 8, "cold_start_n": 12, "age_band_years": 10},
+                 "last_year_n": 8, "repurchase_n": 8, "cold_start_n": 12, "age_band_years": 10,
+                 "new_arrivals_n": 6},
         "small": {"cap": 60, "similar_n": 24, "popular_n": 16, "popular_partners": 8, "together_n": 16,
                   "last_year_n": 16, "repurchase_n": 16, "cold_start_n": 16},
         "default": {},
@@ -54,6 +55,11 @@ class CandidateSettings(StageSettings):
     cold_start_n: int = 24
     cold_start_days: int = 14
     age_band_years: int = 5
+    # New arrivals matched to the customer's attributes (hm_lib.candidates.new_arrivals).
+    new_arrivals_n: int = 12
+    new_arrivals_days: int = 7             # first sold this recently (or not yet): in the launch pool
+    new_arrivals_history_days: int = 182
+    new_arrivals_half_life_days: float = 30.0
 
     def __post_init__(self) -> None:
         if self.similar_on not in ("product_code", "article_id"):
