@@ -31,17 +31,20 @@ def record_validation(cfg: Config, figures: dict) -> Path:
 
 
 def loss_lines(scores: dict) -> list[str]:
-    """Where MAP@12 is lost, in a line (none when the validation has no candidate ceilings)."""
+    """Where MAP@12 is lost: in a line on the candidates' ceilings (when the validation has them), then one per
+    article slice (:func:`slice_lines`)."""
     shares = scores.get("shares", {})
     if shares.get("ranker_of_oracle_within_candidates") is not None and shares.get(
             "oracle_within_candidates_of_oracle") is not None:
-        return [(f"the ranker takes {shares['ranker_of_oracle_within_candidates']:.0%} of what its candidates allow "
-                 f"(the oracle within them: {scores['oracle_within_candidates']['map@12']:.4f}, "
-                 f"{shares['oracle_within_candidates_of_oracle']:.0%} of the oracle)")] + slice_lines(scores)
-    if shares.get("ranker_of_perfect_within_candidates") is not None:
-        return [(f"the ranker takes {shares['ranker_of_perfect_within_candidates']:.0%} of the best ordering of its "
-                 f"candidates ({scores['perfect_within_candidates']['map@12']:.4f})")] + slice_lines(scores)
-    return slice_lines(scores)
+        ceiling = [(f"the ranker takes {shares['ranker_of_oracle_within_candidates']:.0%} of what its candidates "
+                    f"allow (the oracle within them: {scores['oracle_within_candidates']['map@12']:.4f}, "
+                    f"{shares['oracle_within_candidates_of_oracle']:.0%} of the oracle)")]
+    elif shares.get("ranker_of_perfect_within_candidates") is not None:
+        ceiling = [(f"the ranker takes {shares['ranker_of_perfect_within_candidates']:.0%} of the best ordering of "
+                    f"its candidates ({scores['perfect_within_candidates']['map@12']:.4f})")]
+    else:
+        ceiling = []
+    return ceiling + slice_lines(scores)
 
 
 SLICE_WORDS = {"new": "new arrivals (not sold before the cut-off)", "rare": "rarely sold articles",

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from hm_lib.candidates.base import CandidateSource
 from hm_lib.candidates.past import ATTRIBUTES, POS, Past
-from hm_lib.candidates.sparse import matrix, rows_with_entries, scale_rows, top_k_dense_products
+from hm_lib.candidates.sparse import matrix, rows_with_entries, scale_rows, top_k_products
 from hm_lib.sales import decay_weight
 from hm_lib.schema import ARTICLE, CUSTOMER
 
@@ -60,8 +60,8 @@ class NewArrivals(CandidateSource):
         bought = matrix(past.window(s.new_arrivals_history_days), CUSTOMER, POS, (past.n_customers, past.n_articles),
                         decay_weight(past.cutoff, s.new_arrivals_half_life_days))
         totals = np.asarray(bought.sum(axis=1)).ravel()
-        self._shares = scale_rows(bought, np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0))
-        self._shares = (self._shares @ values).tocsr()  # customers x attribute values
+        shares = scale_rows(bought, np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0))
+        self._shares = (shares @ values).tocsr()  # customers x attribute values
         pool = launch_pool(past, s.new_arrivals_days)
         self._pool_values = values[pool].T.tocsr()       # attribute values x pool articles
         self._pool_ids = past.articles[ARTICLE].to_numpy()[pool]
@@ -69,4 +69,5 @@ class NewArrivals(CandidateSource):
 
     def recommend(self, customers: pl.Series) -> pl.DataFrame:
         ids = rows_with_entries(self._shares, customers)
-        return top_k_dense_products(self._shares[ids], self._pool_values, ids, self._pool_ids, self.settings.new_arrivals_n)
+        return top_k_products(self._shares[ids], self._pool_values, ids, self._pool_ids, self.settings.new_arrivals_n,
+                              dense=True)

@@ -71,11 +71,17 @@ def top_k_frame(scores: sp.csr_matrix, customers: np.ndarray, article_ids: np.nd
     scores = scores.tocsr()
     scores.eliminate_zeros()
     rows, idx = _top_positions(scores, k)
+    return _ranked_rows(rows, scores.indices[idx], scores.data[idx], customers, article_ids)
+
+
+def _ranked_rows(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, customers: np.ndarray,
+                 article_ids: np.ndarray) -> pl.DataFrame:
+    """Rows of :data:`SOURCE_SCHEMA` from (row, column, score) entries in row order, best first within a row."""
     nth = np.arange(rows.size) - np.searchsorted(rows, rows)
     return pl.DataFrame({
         CUSTOMER: pl.Series(customers[rows], dtype=pl.Int32),
-        ARTICLE: pl.Series(article_ids[scores.indices[idx]], dtype=pl.Int32),
-        SCORE: pl.Series(scores.data[idx], dtype=pl.Float32),
+        ARTICLE: pl.Series(article_ids[cols], dtype=pl.Int32),
+        SCORE: pl.Series(values, dtype=pl.Float32),
         RANK: pl.Series(nth + 1, dtype=pl.Int16),
     })
 
@@ -88,12 +94,15 @@ def rows_with_entries(m: sp.csr_matrix, customers: pl.Series) -> np.ndarray:
 
 
 def top_k_products(left: sp.csr_matrix, right: sp.csr_matrix, customers: np.ndarray, article_ids: np.ndarray,
-                   k: int) -> pl.DataFrame:
-    """:func:`top_k_frame` of ``left @ right``, computed ``BATCH_ROWS`` rows at a time."""
-    parts = [
-        top_k_frame(left[lo:lo + BATCH_ROWS] @ right, customers[lo:lo + BATCH_ROWS], article_ids, k)
-        for lo in range(0, left.shape[0], BATCH_ROWS)
-    ]
+                   k: int, dense: bool = False) -> pl.DataFrame:
+    """:func:`top_k_frame` of ``left @ right``, computed ``BATCH_ROWS`` rows at a time. ``dense``: for a product
+    that is nearly dense (``right`` has few columns, e.g. a pool of articles), each batch is ranked as a dense
+    array (:func:`top_k_dense`), with the same rows."""
+    def top(batch: sp.csr_matrix, ids: np.ndarray) -> pl.DataFrame:
+        return top_k_dense(batch.toarray(), ids, article_ids, k) if dense else top_k_frame(batch, ids, article_ids, k)
+
+    parts = [top(left[lo:lo + BATCH_ROWS] @ right, customers[lo:lo + BATCH_ROWS])
+             for lo in range(0, left.shape[0], BATCH_ROWS)]
     return pl.concat(parts) if parts else pl.DataFrame(schema=SOURCE_SCHEMA)
 
 
@@ -109,20 +118,4 @@ def top_k_dense(scores: np.ndarray, customers: np.ndarray, article_ids: np.ndarr
     rows, cols = np.nonzero((above | ties) & (scores > 0))
     values = scores[rows, cols]
     order = np.lexsort((cols, -values, rows))
-    rows, cols, values = rows[order], cols[order], values[order]
-    nth = np.arange(rows.size) - np.searchsorted(rows, rows)
-    return pl.DataFrame({
-        CUSTOMER: pl.Series(customers[rows], dtype=pl.Int32),
-        ARTICLE: pl.Series(article_ids[cols], dtype=pl.Int32),
-        SCORE: pl.Series(values, dtype=pl.Float32),
-        RANK: pl.Series(nth + 1, dtype=pl.Int16),
-    })
-
-
-def top_k_dense_products(left: sp.csr_matrix, right: sp.csr_matrix, customers: np.ndarray, article_ids: np.ndarray,
-                         k: int) -> pl.DataFrame:
-    """:func:`top_k_products` for a product that is nearly dense (``right`` has few columns: a pool of articles),
-    ``BATCH_ROWS`` rows at a time."""
-    parts = [top_k_dense((left[lo:lo + BATCH_ROWS] @ right).toarray(), customers[lo:lo + BATCH_ROWS], article_ids, k)
-             for lo in range(0, left.shape[0], BATCH_ROWS)]
-    return pl.concat(parts) if parts else pl.DataFrame(schema=SOURCE_SCHEMA)
+    return _ranked_rows(rows[order], cols[order], values[order], customers, article_ids)

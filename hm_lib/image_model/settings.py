@@ -49,10 +49,10 @@ class ImageModelSettings(StageSettings):
     # customers, 105k articles; docs/benchmarks.md, "The whole chain at full scale"): the default's network
     # at 48x72 (0.56 of the pixels: the feature cache and pretraining, 17 minutes of the chain at 64x96, cost
     # about that much less; at default scale, seed 42, 48x72 gave frozen_calibrated AUC 0.794 against 0.785
-    # and the ranker MAP@12 0.0562 against 0.0592, docs/benchmarks.md); pretraining on 2,000 photos for one epoch; the photos of the half-year before the cut-off
-    # and of articles not sold before it (about 43k of 105k); no per-customer rows (1.37M rows that Adam
-    # updates whole every step; at default scale dropping them tied the ablation and halved training); the
-    # pairs of 30k sampled customers; the saved variant frozen_calibrated (the ensemble's, so the ranker's;
+    # and the ranker MAP@12 0.0562 against 0.0592, docs/benchmarks.md); pretraining on 2,000 photos for one
+    # epoch; the photos of the half-year before the cut-off and of articles not sold before it (about 43k of
+    # 105k); no per-customer rows (1.37M rows that Adam updates whole every step; at default scale dropping them
+    # tied the ablation and halved training); the pairs of 30k sampled customers; the saved variant frozen_calibrated (the ensemble's, so the ranker's;
     # end_to_end would run the tail over every article for the embeddings, and fine-tuning it on a CPU takes
     # over an hour an epoch, so the CPU ablation leaves it to the GPU script); the ablation no_image against
     # the saved variant (frozen_pooled, 431 s at full, is the GPU script's and the smaller scales');
@@ -64,8 +64,8 @@ class ImageModelSettings(StageSettings):
                  "eval_negatives": 20, "eval_customers": 500, "decode_workers": 2, "run_eagerly": True},
         "small": {"batch_size": 1024, "pretrain_images": 1_500},
         "default": {},
-        "full": {"image_size": (48, 72), "customer_ids": False, "train_customers": 30_000, "variant": "frozen_calibrated",
-                 "variants": ("no_image", "frozen_calibrated"), "pretrain_images": 2_000,
+        "full": {"image_size": (48, 72), "customer_ids": False, "train_customers": 30_000,
+                 "variant": "frozen_calibrated", "variants": ("no_image", "frozen_calibrated"), "pretrain_images": 2_000,
                  "pretrain_epochs": 1, "photo_days": 182, "eval_customers": 5_000, "probe_articles": 10_000},
     }
 

@@ -32,7 +32,14 @@ from hm_lib.ensemble.filtering import filter_candidates, threshold_recall
 from hm_lib.ensemble.scorer import RELEVANCE, RelevanceScorer, load_scorer
 from hm_lib.ensemble.settings import EnsembleSettings
 from hm_lib.errors import MissingOutputError
-from hm_lib.evaluation import candidate_report, hits_first, score, week_customers, week_truth
+from hm_lib.evaluation import (
+    candidate_figures,
+    candidate_report,
+    hits_first,
+    score,
+    week_customers,
+    week_truth,
+)
 from hm_lib.features import family
 from hm_lib.features.common import EVENT_TIMESTAMP
 from hm_lib.io import write_parquet
@@ -299,9 +306,8 @@ def slice_figures(cfg: Config, ds: Dataset, result: RankingRun, candidates: pl.L
     scores = {name: slice_scores(preds, parts, cfg.k) for name, preds in lists.items()}
     out = slice_sizes(parts)
     for name, pairs in parts.items():
-        report = candidate_report(candidates, pairs, k=cfg.k) if pairs.height else None
-        out[name]["candidate_recall"] = ({} if report is None else
-                                         dict(zip(report["source"].to_list(), report["recall"].to_list(), strict=True)))
+        report = candidate_figures(candidate_report(candidates, pairs, k=cfg.k)) if pairs.height else {}
+        out[name]["candidate_recall"] = {source: figures["recall"] for source, figures in report.items()}
         out[name] |= {model: values[name] for model, values in scores.items()}
     return out
 
