@@ -88,6 +88,13 @@ class Cluster:
         return self.client.gather(futures)
 
 
+    def restart(self) -> None:
+        """Restart every worker (their nannies start fresh processes) and wait for them to return: hands back the
+        memory a worker keeps after its tasks (allocators hold freed arenas while it idles) before a step in this
+        process needs it. Results held on the workers are lost."""
+        self.client.restart()
+        log.info("cluster: %d workers restarted", len(self.client.scheduler_info()["workers"]))
+
 _CLIENTS: dict[str, Client] = {}
 
 

@@ -289,7 +289,7 @@ def explain(ranker: Ranker, frame: pl.DataFrame, top: int = 3) -> pl.DataFrame:
     base, contrib = ranker.contributions(frame)
     strongest = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :top]
     # the kept values only, widened from the float32 LightGBM reads (not a float64 copy of every feature)
-    values = np.take_along_axis(features.to_numpy(), strongest, axis=1).ravel().astype(np.float64)
+    values = np.take_along_axis(features, strongest, axis=1).ravel().astype(np.float64)
     reasons = pl.DataFrame({_ROW: np.repeat(np.arange(frame.height), strongest.shape[1]),
                             "feature": np.asarray(names)[strongest].ravel(),
                             "contribution": np.take_along_axis(contrib, strongest, axis=1).ravel(),

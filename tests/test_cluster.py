@@ -142,3 +142,15 @@ def test_labelled_weeks_on_the_cluster_are_those_of_one_process(cluster: Cluster
     on = tiny_world.config(work_dir=tmp_path, cluster__address=cluster.client.scheduler.address)
     there = ranking.training_frames(on, tiny_data, cutoff)
     assert there[0].height > 0 and all(a.equals(b) for a, b in zip(there, here, strict=True))
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_a_restart_gives_fresh_worker_processes_that_take_tasks(cluster: Cluster) -> None:
+    before = set(cluster.map(_pid, range(4), desc="pids"))
+    cluster.restart()
+    after = set(cluster.map(_pid, range(4), desc="pids"))
+    assert after and not after & before
+    assert len(cluster.client.scheduler_info()["workers"]) == 2

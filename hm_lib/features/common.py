@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+import numpy as np
 import polars as pl
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 EVENT_TIMESTAMP = "event_timestamp"
 
@@ -39,11 +37,15 @@ def days_before(cutoff: dt.date, column: str = "t_dat") -> pl.Expr:
     return (pl.lit(cutoff) - pl.col(column)).dt.total_days()
 
 
-def lightgbm_input(frame: pl.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Feature columns as the ranker feeds LightGBM: all float32. LightGBM copies a frame into one array
-    of the widest column type, so a single float64 or int column would double that copy (counts, days
-    and category codes are far below 2**24, exact in float32)."""
-    return frame.select(pl.col(c).cast(pl.Float32) for c in columns).to_pandas()
+def lightgbm_input(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
+    """Feature columns as the ranker feeds LightGBM: one float32 array in column order (LightGBM reads it
+    without a copy). Counts, days and category codes are far below 2**24, exact in float32; nulls are NaN.
+    Filled column by column, so the conversion holds one column beside the array (a pandas frame on 2M rows x
+    71 features held 1.6x the array's bytes on the way, and LightGBM's trees are the same)."""
+    out = np.empty((frame.height, len(columns)), dtype=np.float32, order="F")
+    for j, name in enumerate(columns):
+        out[:, j] = frame[name].cast(pl.Float32).to_numpy()
+    return out
 
 
 def with_timestamp(df: pl.DataFrame, cutoff: dt.date) -> pl.DataFrame:

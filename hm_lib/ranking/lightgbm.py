@@ -58,7 +58,7 @@ class LightGBMRanker(Ranker):
     def _fit(self, train: pl.DataFrame, valid: pl.DataFrame | None, columns: list[str]) -> None:
         s = self.settings
         model = lgb.LGBMRanker(**booster_params(s), n_jobs=threads(train.height))
-        fit_args: dict[str, Any] = {"group": groups(train),
+        fit_args: dict[str, Any] = {"group": groups(train), "feature_name": columns,
                                     "categorical_feature": [c for c in ARTICLE_CATEGORICALS if c in columns]}
         if valid is not None:
             fit_args |= {"eval_X": (lightgbm_input(valid, columns),), "eval_y": (valid[LABEL].to_numpy(),),

@@ -55,7 +55,7 @@ class DaskLightGBMRanker(LightGBMRanker):
         sizes = groups(train).astype(np.int64)
         workers = sorted(client.scheduler_info()["workers"])
         parts = partitions(sizes, len(workers))
-        x = lightgbm_input(train, columns).to_numpy()
+        x = lightgbm_input(train, columns)
         y, rows = train[LABEL].to_numpy(), np.concatenate([[0], np.cumsum(sizes)])
         # partition i on the i-th worker (by address): the same machines see the same rows in every fit
         pieces = {"features": [], "labels": [], "group": []}

@@ -144,7 +144,8 @@ def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: Relevance
 
     With ``ranker__feature_source=feast`` the weeks' feature tables are published to the Feast store
     and read back through it (hm_lib.feature_store), as a deployment would train. Otherwise, on the
-    configured cluster (:mod:`hm_lib.cluster`) each week is a task.
+    configured cluster (:mod:`hm_lib.cluster`) each week is a task, and the workers are restarted after them
+    to hand their memory back for the fit.
     """
     cand = cfg.settings("candidates", CandidateSettings)
     settings = cfg.settings("ranker", RankerSettings)
@@ -156,6 +157,7 @@ def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: Relevance
     else:
         frames = on.map(_labelled_week_task, weeks, desc="labelled weeks", cfg=cfg, ds=ds, settings=cand,
                         scorer=scorer)
+        on.restart()  # the fit in this process that follows is the stage's peak of memory
     return pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
 
 
