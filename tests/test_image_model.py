@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 from hm_lib import schema
+from hm_lib.errors import RunError
 from hm_lib.image_model import (
     VARIANTS,
     ImageModelSettings,
@@ -188,10 +190,39 @@ def test_no_download_when_imagenet_weights_are_absent(offline, caplog) -> None:
     assert choice.kind == "pretrain" and choice.path is None
     assert caplog.text.count("downloads are off") == 1
     build_backbone(settings, choice)  # a random start, to be pretrained: no file, no network
-    with pytest.raises(FileNotFoundError, match="allow_download"):
-        resolve_weights(settings.replace(weights="imagenet"))
-    assert resolve_weights(settings.replace(allow_download=True)).kind == "imagenet"  # decided, not fetched
     assert calls == []
+
+
+@pytest.mark.parametrize("asked", [{"weights": "imagenet"}, {"allow_download": True}])
+def test_imagenet_weights_asked_for_are_downloaded_once_into_the_keras_cache(offline, monkeypatch, asked) -> None:
+    _, cached = offline
+    fetched: list[tuple] = []
+
+    def get_file(fname, origin, cache_subdir, file_hash):  # Keras' download, mocked: the file lands in the cache
+        fetched.append((fname, origin, cache_subdir, file_hash))
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(b"weights")
+        return str(cached)
+
+    monkeypatch.setattr(keras.utils, "get_file", get_file)
+    settings = ImageModelSettings(**asked)
+    assert resolve_weights(settings) == backbone_module.WeightsChoice(
+        "imagenet", cached, f"ImageNet weights downloaded to {cached}")
+    assert fetched == [(IMAGENET_FILE, backbone_module.IMAGENET_URL, "models", backbone_module.IMAGENET_MD5)]
+    assert resolve_weights(settings).note == f"ImageNet weights from {cached}"  # the second run reads the cache
+    assert len(fetched) == 1
+
+
+def test_a_failed_imagenet_download_says_what_to_do_in_one_line(offline, monkeypatch) -> None:
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    with pytest.raises(RunError) as err:
+        resolve_weights(ImageModelSettings(weights="imagenet"))
+    message = str(err.value)
+    assert "\n" not in message and "name resolution" in message
+    assert "image__weights=pretrain" in message and IMAGENET_FILE in message
 
 
 def test_cached_imagenet_file_or_explicit_path_is_used(offline, tmp_path) -> None:

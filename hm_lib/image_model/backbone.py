@@ -5,8 +5,9 @@ average-pooled. Layers before ``trainable_from`` are frozen; the network is cut 
 block output before that layer, so the head is a pure function of the image (computed once per
 article and cached) and the tail (the rest, its first layers possibly still frozen) runs in training.
 
-Weights: ImageNet only from a file already on disk (the Keras cache, or a path), a download only when
-``allow_download`` says so; otherwise the caller pretrains the backbone on the catalogue's photos.
+Weights: ImageNet from a file already on disk (the Keras cache, or a path); downloaded once into the Keras cache
+when asked for by name (``weights="imagenet"``) or when ``allow_download`` says so; otherwise the caller pretrains
+the backbone on the catalogue's photos.
 """
 from __future__ import annotations
 
@@ -20,11 +21,15 @@ import numpy as np
 from keras import layers
 
 from hm_lib.digest import digest
+from hm_lib.errors import RunError
 from hm_lib.image_model.settings import ImageModelSettings
 
 log = logging.getLogger(__name__)
 
 IMAGENET_FILE = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+# Where keras.applications.ResNet50(weights="imagenet", include_top=False) fetches the same file, and its MD5
+IMAGENET_URL = f"https://storage.googleapis.com/tensorflow/keras-applications/resnet/{IMAGENET_FILE}"
+IMAGENET_MD5 = "4d473c1dd8becc155b73f8504c6f6626"
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 BLOCK_SUFFIX = "_out"  # residual block outputs: the points where the network is a single tensor
 
@@ -46,7 +51,8 @@ def imagenet_cache_candidates() -> list[Path]:
 
 
 def resolve_weights(settings: ImageModelSettings) -> WeightsChoice:
-    """Decide the backbone's starting weights without touching the network unless downloads are allowed."""
+    """Decide the backbone's starting weights; the network is touched only to download ImageNet's, when they
+    are asked for by name or ``allow_download`` is on and the file is not in the Keras cache yet."""
     wanted = settings.weights
     if wanted in ("pretrain", "random"):
         return WeightsChoice(wanted, None, f"weights={wanted!r}")
@@ -62,16 +68,27 @@ def resolve_weights(settings: ImageModelSettings) -> WeightsChoice:
     cached = next((p for p in imagenet_cache_candidates() if p.is_file()), None)
     if cached is not None:
         return WeightsChoice("imagenet", cached, f"ImageNet weights from {cached}")
-    if settings.allow_download:
-        return WeightsChoice("imagenet", None, "ImageNet weights, downloaded by Keras (allow_download=True)")
+    if wanted == "imagenet" or settings.allow_download:
+        path = download_imagenet()
+        return WeightsChoice("imagenet", path, f"ImageNet weights downloaded to {path}")
     where = ", ".join(str(p) for p in imagenet_cache_candidates())
     message = (f"ImageNet weights for ResNet50 are not on this machine (looked for {where}) and downloads are "
                "off (allow_download=False)")
-    if wanted == "imagenet":
-        raise FileNotFoundError(f"{message}: copy the file there, pass weights=PATH, "
-                                "or set allow_download=True")
     log.warning("image model: %s; pretraining the backbone on the catalogue's own photos instead", message)
     return WeightsChoice("pretrain", None, message)
+
+
+def download_imagenet() -> Path:
+    """Keras' ResNet50 notop weights, fetched into the Keras cache (where :func:`imagenet_cache_candidates` finds
+    them next time) and checked against their MD5; a one-line error when there is no network."""
+    log.info("image model: downloading ImageNet weights (94 MB) from %s", IMAGENET_URL)
+    try:
+        return Path(keras.utils.get_file(IMAGENET_FILE, IMAGENET_URL, cache_subdir="models", file_hash=IMAGENET_MD5))
+    except Exception as err:  # get_file raises URLError, HTTPError or a plain Exception by cause
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise RunError(
+            f"could not download the ImageNet weights from {IMAGENET_URL} ({first}): copy {IMAGENET_FILE} to "
+            f"{imagenet_cache_candidates()[0]}, pass image__weights=PATH, or use image__weights=pretrain") from err
 
 
 def small_resnet(input_shape: tuple[int, int, int],
@@ -98,12 +115,10 @@ def build_backbone(settings: ImageModelSettings, choice: WeightsChoice | None = 
                    weights_path: Path | None = None) -> keras.Model:
     """The pooled backbone for ``settings.image_size``, with ``choice``'s or ``weights_path``'s weights."""
     w, h = settings.image_size
-    download = choice is not None and choice.kind == "imagenet" and choice.path is None
     if settings.backbone == "small":
         model = small_resnet((h, w, 3))
     else:
-        model = keras.applications.ResNet50(include_top=False, weights="imagenet" if download else None,
-                                            input_shape=(h, w, 3), pooling="avg")
+        model = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(h, w, 3), pooling="avg")
     path = weights_path or (choice.path if choice is not None else None)
     if path is not None:
         model.load_weights(path)

@@ -33,9 +33,9 @@ PRETRAIN_TARGETS = ("product_type_no", "colour_group_code", "graphical_appearanc
 class ImageModelSettings(StageSettings):
     """Backbone, input, towers, training, pretraining and evaluation of the image relevance model.
 
-    ``weights``: "auto" (ImageNet when its file is already in the Keras cache, else pretraining on
-    the catalogue's own images), "imagenet" (the cached file, or a download when
-    ``allow_download``), "pretrain", "random", or the path of a weights file for the backbone.
+    ``weights``: "auto" (ImageNet when its file is already in the Keras cache or ``allow_download``, else
+    pretraining on the catalogue's own images), "imagenet" (the cached file, else downloaded once into the
+    Keras cache), "pretrain", "random", or the path of a weights file for the backbone.
     ``trainable_from``: the backbone's first trainable layer, by index or name; earlier layers are
     frozen, and the output of the last residual block before it is computed once per article and
     cached. ``image_size`` is (width, height).
