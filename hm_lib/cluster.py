@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hm_lib.config import Config, check_settings
+from hm_lib.errors import RunError
 from hm_lib.progress import bar
 from hm_lib.settings_base import StageSettings
 
@@ -91,10 +92,28 @@ class Cluster:
     def restart(self) -> None:
         """Restart every worker (their nannies start fresh processes) and wait for them to return: hands back the
         memory a worker keeps after its tasks (allocators hold freed arenas while it idles) before a step in this
-        process needs it. Results held on the workers are lost."""
-        self.client.restart()
-        log.info("cluster: %d workers restarted", len(self.client.scheduler_info()["workers"]))
+        process needs it. Results held on the workers are lost. Best effort: a worker slow to shut down or to
+        return is left behind with a warning; the work goes on on those that are back, and only none back within
+        ``RESTART_WAIT_S`` is an error."""
+        wanted = self.n_workers()
+        try:
+            self.client.restart(timeout=RESTART_WAIT_S, wait_for_workers=False)
+            self.client.wait_for_workers(wanted, timeout=RESTART_WAIT_S)
+        except TimeoutError:
+            back = self.n_workers()
+            if not back:
+                raise RunError(f"cluster: no worker came back within {RESTART_WAIT_S} s of a restart; see the "
+                               "workers' log, or run without the cluster (--workers 0)") from None
+            log.warning("cluster: %d of %d workers back within %d s of a restart; going on with them", back, wanted,
+                        RESTART_WAIT_S)
+        log.info("cluster: %d workers restarted", self.n_workers())
 
+    def n_workers(self) -> int:
+        """How many workers the scheduler knows now."""
+        return len(self.client.scheduler_info()["workers"])
+
+
+RESTART_WAIT_S = 120
 _CLIENTS: dict[str, Client] = {}
 
 

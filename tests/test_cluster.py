@@ -22,6 +22,7 @@ from hm_lib.cluster import (
 )
 from hm_lib.config import Config
 from hm_lib.data import Dataset
+from hm_lib.errors import RunError
 from hm_lib.io import write_json
 
 pytestmark = pytest.mark.cluster
@@ -153,4 +154,33 @@ def test_a_restart_gives_fresh_worker_processes_that_take_tasks(cluster: Cluster
     cluster.restart()
     after = set(cluster.map(_pid, range(4), desc="pids"))
     assert after and not after & before
-    assert len(cluster.client.scheduler_info()["workers"]) == 2
+    assert cluster.n_workers() >= 1  # a worker slow to return is left behind (restart is best effort)
+
+
+class _SlowClient:
+    """A client whose workers do not all come back from a restart in time."""
+
+    def __init__(self, back: int) -> None:
+        self.workers = {"a": {}, "b": {}}
+        self.back = back
+
+    def restart(self, timeout: float, wait_for_workers: bool) -> None:
+        self.workers = {str(i): {} for i in range(self.back)}
+
+    def wait_for_workers(self, n_workers: int, timeout: float) -> None:
+        if len(self.workers) < n_workers:
+            raise TimeoutError
+
+    def scheduler_info(self) -> dict:
+        return {"workers": self.workers}
+
+
+def test_a_restart_goes_on_with_the_workers_that_came_back(caplog) -> None:
+    with caplog.at_level("WARNING", logger="hm_lib.cluster"):
+        Cluster(_SlowClient(back=1), retries=0).restart()
+    assert "1 of 2 workers back" in caplog.text
+
+
+def test_a_restart_with_no_worker_back_is_a_one_line_error() -> None:
+    with pytest.raises(RunError, match="no worker came back .*--workers 0"):
+        Cluster(_SlowClient(back=0), retries=0).restart()
