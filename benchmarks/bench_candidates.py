@@ -3,13 +3,16 @@
     python benchmarks/bench_candidates.py speed [--raw DIR] [--slice 10]   # full synthetic world by default
     python benchmarks/bench_candidates.py recall [--raw data/raw] [--scale default]
     python benchmarks/bench_candidates.py knobs [--scale default]
+    python benchmarks/bench_candidates.py look_alike [--seeds 42 5 7] [--n 12]   # default worlds with photos
 
 speed: every source for every customer, written to parquet shards (hm_lib.candidates.write_candidates),
 in a child process whose wall time and peak RSS are measured; then, on a slice of the customers (one in
 ``--slice``, with all their sales), the same five sources written plainly in pandas against ours.
 recall: the recall report of the validation week (as notebook 02 records it).
 knobs: synthetic worlds with one planted structure switched off, and the recall of the source meant to
-find it. Prints markdown tables.
+find it. look_alike: the photo source against the catalogue-code one (new_arrivals) at the same number per
+customer, recall of the validation week's purchases by article slice (hm_lib.slices), one world per seed.
+Prints markdown tables.
 """
 from __future__ import annotations
 
@@ -31,15 +34,16 @@ import polars as pl
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
-from benchmarks.measure import peak_rss_mib, synthetic_raw  # noqa: E402
+from benchmarks.measure import peak_rss_mib, synthetic_raw, world_with_photos  # noqa: E402
 from hm_lib.candidates import (  # noqa: E402
-    CandidateSettings, Past, fit_sources, generate_candidates, write_candidates,
+    CandidateSettings, Past, fit_sources, generate_candidates, past_at, write_candidates,
 )
 from hm_lib.candidates.cooccurrence import cooccurrence  # noqa: E402
 from hm_lib.config import Config  # noqa: E402
 from hm_lib.cutoffs import cutoff_for  # noqa: E402
 from hm_lib.data import Dataset, load, prepare  # noqa: E402
-from hm_lib.evaluation import candidate_report, week_truth  # noqa: E402
+from hm_lib.evaluation import candidate_report, recall_at_k, week_truth  # noqa: E402
+from hm_lib.slices import article_slices, slice_truth  # noqa: E402
 from hm_lib.synthetic import Knobs, generate, load_truth  # noqa: E402
 
 PANDAS_SOURCES = ("repurchase", "together", "similar", "popular", "last_year")
@@ -284,6 +288,35 @@ def recall(raw: Path | None, scale: str) -> None:
     print(_markdown(candidate_report(cands, truth)))
 
 
+def look_alike(seeds: list[int], n: int) -> None:
+    rows = []
+    for seed in seeds:
+        world = Path(tempfile.gettempdir()) / f"hm_bench_look_alike_{seed}"
+        world_with_photos(world, "default", seed)
+        ds = load(world / "raw", world / "processed")
+        cutoff = _validation_cutoff(ds)
+        cfg = Config.for_scale("default", data_dir=world / "raw", work_dir=world,
+                               candidates__sources="new_arrivals,look_alike")
+        settings = dataclasses.replace(cfg.settings("candidates", CandidateSettings), new_arrivals_n=n, look_alike_n=n)
+        start = time.perf_counter()
+        past = past_at(cfg, ds, cutoff, settings)
+        photo_seconds = time.perf_counter() - start
+        truth = week_truth(ds.transactions, cutoff)
+        parts = {"all": truth, **slice_truth(truth, article_slices(ds.transactions, ds.articles["article_id"], cutoff))}
+        proposed = {}
+        for source in fit_sources(past, settings, ["new_arrivals", "look_alike"]):
+            start = time.perf_counter()
+            proposed[source.name] = (source.recommend(ds.customers["customer"]), time.perf_counter() - start)
+        both = pl.concat([p for p, _ in proposed.values()]).unique(["customer", "article_id"])
+        proposed["either"] = (both, 0.0)
+        for name, (cands, seconds) in proposed.items():
+            rows.append({"seed": seed, "source": name, "per customer": n, "customers": cands["customer"].n_unique(),
+                         **{f"recall {part}": recall_at_k(cands, pairs) for part, pairs in parts.items()},
+                         "new pairs": parts["new"].height, "seconds": round(seconds + photo_seconds * (
+                             name == "look_alike"), 1)})
+    print(_markdown(pl.DataFrame(rows)))
+
+
 # world: (the knobs switched off, the source meant to find that structure)
 KNOB_STUDY: dict[str, tuple[dict[str, Any], str]] = {
     "all structures on": ({}, ""),
@@ -388,11 +421,16 @@ def main() -> None:
     p = sub.add_parser("knobs")
     p.add_argument("--scale", default="default")
     p.add_argument("--weeks", type=int, default=4)
+    p = sub.add_parser("look_alike")
+    p.add_argument("--seeds", type=int, nargs="+", default=[42, 5, 7])
+    p.add_argument("--n", type=int, default=12, help="candidates per customer of each source")
     args = parser.parse_args()
     if args.command == "speed":
         speed(args.raw, args.slice)
     elif args.command == "recall":
         recall(args.raw, args.scale)
+    elif args.command == "look_alike":
+        look_alike(args.seeds, args.n)
     else:
         knobs(args.scale, args.weeks)
 

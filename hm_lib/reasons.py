@@ -33,6 +33,7 @@ _SOURCES = {
     "last_year": "popular in these weeks last year",
     "cold_start": "a best-seller in your age group",
     "new_arrivals": "new in, in the styles you buy",
+    "look_alike": "new in, looks like what you buy",
 }
 
 _CATEGORIES = {

@@ -24,6 +24,7 @@ from hm_lib.candidates.past import SparseWeekWarning
 from hm_lib.candidates.popular import Popular
 from hm_lib.candidates.sparse import top_k_dense, top_k_frame, top_k_per_row
 from hm_lib.data import Dataset
+from hm_lib.errors import SettingError
 from hm_lib.evaluation import (
     candidate_figures, candidate_recall_curve, candidate_report, candidate_sources, recall_at_k, week_truth,
 )
@@ -67,9 +68,15 @@ def lists(frame: pl.DataFrame, rank: str = RANK) -> dict[int, list[int]]:
     return out
 
 
+def with_random_photos(past: Past, width: int = 8) -> Past:
+    """``past`` with seeded random photo descriptors (every article has a photo), for the look-alike source."""
+    photos = np.random.default_rng(5).normal(size=(past.n_articles, width)).astype(np.float16)
+    return past.with_photos(photos)
+
+
 @pytest.fixture(scope="module")
 def tiny_past(tiny_data: Dataset) -> Past:
-    return Past.from_dataset(tiny_data, tiny_data.end_date - dt.timedelta(days=6))
+    return with_random_photos(Past.from_dataset(tiny_data, tiny_data.end_date - dt.timedelta(days=6)))
 
 
 # --- settings -----------------------------------------------------------------------------------------------
@@ -122,10 +129,10 @@ def test_nothing_on_or_after_the_cutoff_is_read(name: str, tiny_data: Dataset) -
     busier = pl.concat([before, later.select("t_dat", CUSTOMER, ARTICLE), flood, flood])
 
     def run(sales: pl.DataFrame) -> pl.DataFrame:
-        past = Past.build(sales, cutoff, tiny_data.articles, tiny_data.customers)
+        past = with_random_photos(Past.build(sales, cutoff, tiny_data.articles, tiny_data.customers))
         assert past.transactions["t_dat"].max() < cutoff
         if name == "union":
-            return generate_candidates(past, customers, TINY)
+            return generate_candidates(past, customers, dataclasses.replace(TINY, sources=tuple(SOURCES)))
         return SOURCES[name](TINY).generate(past, customers)
 
     assert run(before).equals(run(busier))
@@ -222,6 +229,30 @@ def test_new_arrivals_match_unsold_and_just_launched_articles_to_the_customers_a
     assert got.filter(pl.col(CUSTOMER) == 0)[SCORE].to_list() == pytest.approx([2.0, 2.0, 1.0])
     assert lists(got)[1] == [20, 40]  # type 2: 20 (its own code too), then 40; no other match
     assert lists(got)[2] == [12, 13, 30]  # bought 50 (type 1, no new colour): type 1 only, ties by article id
+
+
+def test_look_alikes_are_new_arrivals_nearest_to_the_photos_of_recent_purchases(caplog) -> None:
+    articles = catalogue([11, 12, 13, 20, 30, 40, 50])
+    photos = np.array([[1, 0, 0], [1, 0.1, 0], [0, 1, 0], [0, 0, 1], [-1, 0, 0], [0, 0, 0], [0, 1, 0.1]],
+                      dtype=np.float16)  # 40 has no photo (a row of zeros)
+    sales = [(day(30), 0, 11), (day(2), 1, 40), (day(20), 2, 50), (day(300), 3, 11)]
+    past = past_of(tx(sales), articles, people([30.0] * 5))
+    settings = CandidateSettings(look_alike_n=3)
+    got = SOURCES["look_alike"](settings).generate(past.with_photos(photos), range(5))
+    # 1 bought only 40 (no photo), 3 long ago (before the history window), 4 nothing
+    assert set(lists(got)) == {0, 2}
+    assert set(got[ARTICLE].to_list()) <= {12, 13, 20, 30}  # the launch pool with photos; 40 (just launched) has none
+    assert lists(got)[0][0] == 12 and 30 not in lists(got)[0]  # 11's look-alike first, its opposite last
+    assert lists(got)[2][0] == 13  # 50 looks like 13
+    assert got[SCORE].is_between(0.0, 1.0).all()
+    with caplog.at_level("WARNING"):
+        assert SOURCES["look_alike"](settings).generate(past, range(5)).is_empty()  # no descriptors
+    assert "no photo descriptors" in caplog.text
+
+
+def test_photo_descriptors_must_have_a_row_per_article(tiny_past: Past) -> None:
+    with pytest.raises(ValueError, match="one row per article"):
+        tiny_past.with_photos(np.zeros((3, 8), dtype=np.float16))
 
 
 # --- union --------------------------------------------------------------------------------------------------
@@ -322,7 +353,7 @@ def test_write_candidates_layout_and_resume(tiny_past: Past, tiny_data: Dataset,
     written = read_candidates(tmp_path, tiny_past.cutoff).collect()
     assert written.height == first.rows
     assert written.schema[CUSTOMER] == pl.Int32 and written.schema[ARTICLE] == pl.Int32
-    assert candidate_sources(written) == list(SOURCES)
+    assert candidate_sources(written) == list(TINY.sources)
     assert written.equals(generate_candidates(tiny_past, customers, TINY))
     part = pl.read_parquet(folder / "part-0001.parquet")
     assert part[CUSTOMER].min() >= 200 and part[CUSTOMER].max() < 400
@@ -392,8 +423,17 @@ def test_the_dense_top_k_gives_the_rows_of_the_sparse_one() -> None:
 
 
 def test_fit_sources_rejects_unknown_names(tiny_past: Past) -> None:
-    with pytest.raises(ValueError, match="unknown candidate source"):
+    with pytest.raises(SettingError, match="unknown candidate source.*astrology.*choose from repurchase"):
         fit_sources(tiny_past, TINY, ["repurchase", "astrology"])
+    with pytest.raises(SettingError, match="candidates__sources is empty"):
+        fit_sources(tiny_past, dataclasses.replace(TINY, sources=()))
+
+
+def test_the_sources_setting_chooses_what_runs(tiny_past: Past, tiny_data: Dataset) -> None:
+    assert "look_alike" not in TINY.sources  # not a default source until it pays (docs/benchmarks.md)
+    customers = tiny_data.customers[CUSTOMER]
+    two = generate_candidates(tiny_past, customers, dataclasses.replace(TINY, sources=("look_alike", "popular")))
+    assert candidate_sources(two) == ["look_alike", "popular"]
 
 
 # --- planted structure: found when it is there, not when its knob is off (more in bench_candidates.py knobs) 

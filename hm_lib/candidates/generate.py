@@ -8,6 +8,7 @@ import polars as pl
 from hm_lib.candidates.base import CandidateSource, union
 from hm_lib.candidates.cold_start import ColdStart
 from hm_lib.candidates.last_year import LastYear
+from hm_lib.candidates.look_alike import LookAlike
 from hm_lib.candidates.new_arrivals import NewArrivals
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.popular import Popular
@@ -15,24 +16,31 @@ from hm_lib.candidates.repurchase import Repurchase
 from hm_lib.candidates.settings import CandidateSettings
 from hm_lib.candidates.similar import SimilarCustomers
 from hm_lib.candidates.together import BoughtTogether
+from hm_lib.errors import SettingError
 from hm_lib.sales import Customers, customer_frame
 from hm_lib.schema import CUSTOMER
 
 # In the union's order of precedence (a tie in rank goes to the earlier source).
 SOURCES: dict[str, type[CandidateSource]] = {
     cls.name: cls for cls in (Repurchase, BoughtTogether, SimilarCustomers, Popular, LastYear, ColdStart,
-                          NewArrivals)
+                          NewArrivals, LookAlike)
 }
+
+
+def source_names(settings: CandidateSettings, names: Sequence[str] | None = None) -> list[str]:
+    """``names``, or the sources the settings run (``candidates__sources``), checked against :data:`SOURCES`."""
+    names = list(settings.sources if names is None else names)
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown or not names:
+        raise SettingError(f"unknown candidate source(s) {unknown}; choose from {', '.join(SOURCES)}" if unknown
+                           else "no candidate source to run: candidates__sources is empty")
+    return names
 
 
 def fit_sources(past: Past, settings: CandidateSettings, names: Sequence[str] | None = None
                 ) -> list[CandidateSource]:
-    """The named sources (default: all, in :data:`SOURCES` order), fitted on ``past``."""
-    names = list(SOURCES) if names is None else list(names)
-    unknown = [n for n in names if n not in SOURCES]
-    if unknown:
-        raise ValueError(f"unknown candidate source(s) {unknown}; choose from {', '.join(SOURCES)}")
-    return [SOURCES[name](settings).fit(past) for name in names]
+    """The named sources (default: the settings', :func:`source_names`), fitted on ``past``."""
+    return [SOURCES[name](settings).fit(past) for name in source_names(settings, names)]
 
 
 def propose(sources: Sequence[CandidateSource], customers: Customers, cap: int) -> pl.DataFrame:

@@ -7,12 +7,14 @@ sources can build sparse matrices.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import numpy as np
 import polars as pl
 
 from hm_lib.data import Dataset
@@ -51,6 +53,8 @@ class Past:
     articles: pl.DataFrame   # pos (0..A-1), article_id, then the ATTRIBUTES it has, by article_id
     customers: pl.DataFrame  # customer, age (Float32, null when unknown)
     n_customers: int         # rows of every customer-indexed matrix
+    # photo descriptors, one row per article in pos order (hm_lib.candidates.photos); None without photos
+    photos: np.ndarray | None = field(default=None, compare=False, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -90,6 +94,13 @@ class Past:
     @classmethod
     def from_dataset(cls, ds: Dataset, cutoff: dt.date) -> Past:
         return cls.build(ds.transactions, cutoff, ds.articles, ds.customers)
+
+    def with_photos(self, photos: np.ndarray) -> Past:
+        """This past with photo descriptors (one row per article, in pos order)."""
+        if photos.ndim != 2 or photos.shape[0] != self.n_articles:
+            raise ValueError(f"photo descriptors must have one row per article ({self.n_articles}), "
+                             f"not shape {photos.shape}")
+        return dataclasses.replace(self, photos=photos, _memo={})
 
     @property
     def n_articles(self) -> int:

@@ -19,13 +19,16 @@ class CandidateSettings(StageSettings):
     SCALE_DEFAULTS = {
         "tiny": {"cap": 30, "similar_n": 12, "popular_n": 12, "popular_partners": 4, "together_n": 8,
                  "last_year_n": 8, "repurchase_n": 8, "cold_start_n": 12, "age_band_years": 10,
-                 "new_arrivals_n": 6},
+                 "new_arrivals_n": 6, "look_alike_n": 6},
         "small": {"cap": 60, "similar_n": 24, "popular_n": 16, "popular_partners": 8, "together_n": 16,
                   "last_year_n": 16, "repurchase_n": 16, "cold_start_n": 16},
         "default": {},
         "full": {},
     }
 
+    # The sources that run, in the union's order of precedence (names of hm_lib.candidates.SOURCES).
+    sources: tuple[str, ...] = ("repurchase", "together", "similar", "popular", "last_year", "cold_start",
+                                "new_arrivals")
     cap: int = 100
     # Bought last week by similar customers (hm_lib.candidates.similar).
     similar_n: int = 40
@@ -60,11 +63,14 @@ class CandidateSettings(StageSettings):
     new_arrivals_days: int = 7             # first sold this recently (or not yet): in the launch pool
     new_arrivals_history_days: int = 182
     new_arrivals_half_life_days: float = 30.0
+    # New arrivals that look like the customer's purchases (hm_lib.candidates.look_alike; the launch pool, history
+    # and half-life of new_arrivals).
+    look_alike_n: int = 12
 
     def __post_init__(self) -> None:
         if self.similar_on not in ("product_code", "article_id"):
             raise ValueError(f"similar_on must be 'product_code' or 'article_id', not {self.similar_on!r}")
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, (int, float)) and value <= 0:
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
                 raise ValueError(f"CandidateSettings.{f.name} must be positive, got {value}")

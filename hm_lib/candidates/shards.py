@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from hm_lib.candidates.base import CandidateSource
-from hm_lib.candidates.generate import SOURCES, fit_sources, propose
+from hm_lib.candidates.generate import fit_sources, propose, source_names
 from hm_lib.candidates.past import Past
 from hm_lib.candidates.settings import CandidateSettings
 from hm_lib.digest import digest
@@ -82,7 +82,7 @@ def write_candidates(past: Past, customers: Customers, settings: CandidateSettin
         raise ValueError("no customers to generate candidates for")
     if shard_customers <= 0:
         raise ValueError(f"shard_customers must be positive, got {shard_customers}")
-    names = list(SOURCES) if names is None else list(names)
+    names = source_names(settings, names)
     folder = candidates_dir(work_dir, past.cutoff)
     manifest = _manifest(past, served, settings, names, shard_customers)
     if not (folder / MANIFEST).is_file() or read_json(folder / MANIFEST) != manifest:

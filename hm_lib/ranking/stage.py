@@ -25,7 +25,13 @@ import numpy as np
 import polars as pl
 
 from hm_lib import cluster, feature_store, layout, schema
-from hm_lib.candidates import CandidateSettings, Past, generate_candidates, read_candidates, write_candidates
+from hm_lib.candidates import (
+    CandidateSettings,
+    generate_candidates,
+    past_at,
+    read_candidates,
+    write_candidates,
+)
 from hm_lib.config import Config
 from hm_lib.data import Dataset
 from hm_lib.ensemble.filtering import filter_candidates, threshold_recall
@@ -122,7 +128,7 @@ def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: Candidate
     ranking signal. With a Feast `store`, the article and customer features are read back from it
     (point-in-time join at `cutoff`) instead of computed here.
     """
-    candidates = generate_candidates(Past.from_dataset(ds, cutoff), week_buyers(cfg, ds, cutoff), settings)
+    candidates = generate_candidates(past_at(cfg, ds, cutoff, settings), week_buyers(cfg, ds, cutoff), settings)
     candidates = with_relevance(candidates, scorer, cfg.settings("ensemble", EnsembleSettings).min_relevance)
     positive = with_positives(label(candidates, ds.transactions, cutoff))
     if store is None:
@@ -178,7 +184,7 @@ def predict(cfg: Config, ds: Dataset, models: dict[str, Ranker], cutoff: dt.date
     settings = cfg.settings("candidates", CandidateSettings)
     step = cfg.settings("ranker", RankerSettings).rank_shard_customers
     on = cluster.connect(cfg)
-    write_candidates(Past.from_dataset(ds, cutoff), ds.customers, settings, cfg.work_dir, cfg.shard_customers,
+    write_candidates(past_at(cfg, ds, cutoff, settings), ds.customers, settings, cfg.work_dir, cfg.shard_customers,
                      cluster=on)
     tables = FeatureTables.build(ds, cutoff)
     write_feature_tables(cfg, tables)
@@ -260,8 +266,8 @@ def relevance_filter_report(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: R
 
     Meant for the scorer's own cut-off (:func:`relevance_cutoff`): the week right after its training window.
     """
-    candidates = generate_candidates(Past.from_dataset(ds, cutoff), week_buyers(cfg, ds, cutoff),
-                                     cfg.settings("candidates", CandidateSettings))
+    settings = cfg.settings("candidates", CandidateSettings)
+    candidates = generate_candidates(past_at(cfg, ds, cutoff, settings), week_buyers(cfg, ds, cutoff), settings)
     scored = candidates.select(schema.CUSTOMER, schema.ARTICLE).with_columns(scorer.score(candidates))
     return threshold_recall(scored, week_truth(ds.transactions, cutoff, 7), thresholds)
 
