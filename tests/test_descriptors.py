@@ -5,7 +5,6 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
-import pytest
 from conftest import WorldDirs
 
 from hm_lib.candidates import CandidateSettings, past_at
@@ -53,8 +52,3 @@ def test_articles_outside_the_mask_or_without_a_photo_get_zeros(tiny_world: Worl
     whole = photo_descriptors(tiny_world.raw, ids, settings, tmp_path)
     assert whole[[0, 2]].tobytes() == got[[0, 2]].tobytes()  # the same photo, the same row
 
-
-def test_a_past_of_another_catalogue_size_is_refused(tiny_data: Dataset) -> None:
-    past = past_at(Config.for_scale("tiny"), tiny_data, tiny_data.end_date)
-    with pytest.raises(ValueError, match="one row per article"):
-        past.with_photos(np.zeros((past.n_articles + 1, 4), dtype=np.float16))

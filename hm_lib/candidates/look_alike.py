@@ -65,7 +65,7 @@ class LookAlike(CandidateSource):
         pool = launch_pool(past, s.new_arrivals_days)
         pool = pool[has[pool]]
         self._bought, self._unit = bought.tocsr(), unit.astype(np.float32)
-        self._pool_unit = unit[pool].T.astype(np.float32)  # descriptor x pool article
+        self._pool_unit = unit[pool].T  # descriptor x pool article, float64 like the profiles it meets
         self._pool_ids = past.articles[ARTICLE].to_numpy()[pool]
         return self
 
@@ -80,5 +80,5 @@ class LookAlike(CandidateSource):
         profile = (self._bought[ids] @ self._unit).astype(np.float64)
         norms = np.linalg.norm(profile, axis=1, keepdims=True)
         profile = np.divide(profile, norms, out=np.zeros_like(profile), where=norms > 0)
-        scores = np.round((1.0 + profile @ self._pool_unit.astype(np.float64)) / 2.0, DECIMALS)
+        scores = np.round((1.0 + profile @ self._pool_unit) / 2.0, DECIMALS)
         return top_k_dense(scores, ids, self._pool_ids, self.settings.look_alike_n)

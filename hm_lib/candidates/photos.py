@@ -13,6 +13,7 @@ from hm_lib.candidates.past import Past
 from hm_lib.candidates.settings import CandidateSettings
 from hm_lib.config import Config
 from hm_lib.data import Dataset
+from hm_lib.schema import IMAGES_DIR
 
 log = logging.getLogger(__name__)
 PHOTO_SOURCES = ("look_alike",)
@@ -30,8 +31,9 @@ def past_at(cfg: Config, ds: Dataset, cutoff: dt.date, settings: CandidateSettin
     past = Past.from_dataset(ds, cutoff)
     if not wants_photos(settings):
         return past
-    if not (Path(cfg.data_dir) / "images").is_dir():
-        log.warning("candidates: no %s folder, so no photo descriptors", Path(cfg.data_dir) / "images")
+    photos_dir = Path(cfg.data_dir) / IMAGES_DIR
+    if not photos_dir.is_dir():
+        log.warning("candidates: no %s folder, so no photo descriptors", photos_dir)
         return past
     from hm_lib.image_model.descriptors import catalogue_descriptors
     from hm_lib.image_model.settings import ImageModelSettings

@@ -50,6 +50,11 @@ def imagenet_cache_candidates() -> list[Path]:
     return [home / "models" / IMAGENET_FILE for home in homes]
 
 
+def cached_imagenet() -> Path | None:
+    """The first of :func:`imagenet_cache_candidates` that is on this machine, or None."""
+    return next((p for p in imagenet_cache_candidates() if p.is_file()), None)
+
+
 def resolve_weights(settings: ImageModelSettings) -> WeightsChoice:
     """Decide the backbone's starting weights; the network is touched only to download ImageNet's, when they
     are asked for by name or ``allow_download`` is on and the file is not in the Keras cache yet."""
@@ -65,7 +70,7 @@ def resolve_weights(settings: ImageModelSettings) -> WeightsChoice:
         if wanted == "imagenet":
             raise ValueError(f"ImageNet weights exist for resnet50 only, not backbone={settings.backbone!r}")
         return WeightsChoice("pretrain", None, f"no ImageNet weights for backbone={settings.backbone!r}")
-    cached = next((p for p in imagenet_cache_candidates() if p.is_file()), None)
+    cached = cached_imagenet()
     if cached is not None:
         return WeightsChoice("imagenet", cached, f"ImageNet weights from {cached}")
     if wanted == "imagenet" or settings.allow_download:

@@ -23,7 +23,7 @@ import polars as pl
 from hm_lib.image_model.backbone import (
     BLOCK_SUFFIX,
     build_backbone,
-    imagenet_cache_candidates,
+    cached_imagenet,
     preprocess,
     weights_digest,
 )
@@ -49,7 +49,7 @@ def descriptor_layer(backbone: keras.Model) -> str:
 
 def descriptor_net(settings: ImageModelSettings) -> tuple[keras.Model, str]:
     """The backbone up to :func:`descriptor_layer`, global max pooled, and where its weights come from."""
-    cached = next((p for p in imagenet_cache_candidates() if p.is_file()), None)
+    cached = cached_imagenet()
     keras.utils.set_random_seed(settings.seed)
     imagenet = cached is not None and settings.backbone == "resnet50"
     backbone = build_backbone(settings, weights_path=cached if imagenet else None)
