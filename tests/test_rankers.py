@@ -261,6 +261,16 @@ def test_customers_without_a_positive_are_left_out_and_rows_sorted() -> None:
     assert kept.select(C, A).rows() == [(0, 9), (2, 1), (2, 5)]
 
 
+def test_rows_already_sorted_with_positives_are_kept_without_a_copy() -> None:
+    """Two weeks of one customer, concatenated and sorted, are one frame the fit reads as it is; one row out of
+    order or a customer without a positive and it is sorted and filtered again."""
+    rows = pl.DataFrame({C: [0, 0, 0, 1, 1], A: [3, 3, 8, 2, 9], LABEL: [1, 0, 0, 0, 1]})
+    assert with_positives(rows) is rows
+    swapped = rows.with_columns(pl.Series(A, [3, 8, 3, 2, 9]))
+    assert with_positives(swapped).select(C, A).rows() == [(0, 3), (0, 3), (0, 8), (1, 2), (1, 9)]
+    assert with_positives(rows.with_columns(pl.Series(LABEL, [1, 0, 0, 0, 0])))[C].unique().to_list() == [0]
+
+
 def test_top_k_breaks_ties_by_the_smaller_article() -> None:
     rows = pl.DataFrame({C: [0, 0, 0, 1], A: [7, 3, 5, 2]})
     ranked = top_k(rows, np.array([0.5, 0.5, 0.9, 0.1]), k=2)

@@ -74,9 +74,20 @@ def groups(frame: pl.DataFrame) -> np.ndarray:
 
 
 def with_positives(frame: pl.DataFrame) -> pl.DataFrame:
-    """Only the customers that have at least one positive candidate."""
-    keep = frame.group_by(schema.CUSTOMER).agg(pl.col(LABEL).max()).filter(pl.col(LABEL) > 0)
+    """Only the customers that have at least one positive candidate, sorted by customer and article: ``frame``
+    itself when it is so already (no copy: the ranker's fit on the training weeks is the ranking stage's peak of
+    memory, and the stage has sorted them before)."""
+    best = frame.group_by(schema.CUSTOMER).agg(pl.col(LABEL).max())
+    if best[LABEL].min() > 0 and _sorted(frame):
+        return frame
+    keep = best.filter(pl.col(LABEL) > 0)
     return frame.join(keep.select(schema.CUSTOMER), on=schema.CUSTOMER, how="semi").sort(*KEYS)
+
+
+def _sorted(frame: pl.DataFrame) -> bool:
+    """Whether the rows are in (customer, article_id) order."""
+    customer, article = (pl.col(k).cast(pl.Int64).diff() for k in KEYS)
+    return bool(frame.select(((customer > 0) | ((customer == 0) & (article >= 0))).fill_null(True).all()).item())
 
 
 def top_k(frame: pl.DataFrame, scores: np.ndarray, k: int = schema.K) -> pl.DataFrame:

@@ -146,7 +146,8 @@ def write_feature_tables(cfg: Config, tables: FeatureTables) -> dict[str, Path]:
 
 def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None
                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(training rows, early-stopping rows) for target `cutoff`: the labelled weeks before it.
+    """(training rows, early-stopping rows) for target `cutoff`: the labelled weeks before it, each sorted by
+    customer and article (so the ranker's fit reads them without a copy of its own).
 
     With ``ranker__feature_source=feast`` the weeks' feature tables are published to the Feast store
     and read back through it (hm_lib.feature_store), as a deployment would train. Otherwise, on the
@@ -164,7 +165,9 @@ def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: Relevance
         frames = on.map(_labelled_week_task, weeks, desc="labelled weeks", cfg=cfg, ds=ds, settings=cand,
                         scorer=scorer)
         on.restart()  # the fit in this process that follows is the stage's peak of memory
-    return pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
+    train, valid = pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
+    del frames  # the weeks' own frames go before the sort copies them into one
+    return with_positives(train), valid
 
 
 def _labelled_week_task(cutoff: dt.date, cfg: Config, ds: Dataset, settings: CandidateSettings,
