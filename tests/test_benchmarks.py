@@ -47,3 +47,17 @@ def test_the_quality_benchmark_pairs_each_ablation_with_its_ranker(monkeypatch) 
     assert "| ranker | 0.0500 | 0.0700 | 0.0600 | 0.0141 |" in text
     assert "| taste | +0.0100 | +0.0050 | +0.0075 | 0.0035 |" in text
     assert "ranker / oracle: 0.50, 0.70 (mean 0.60)" in text and "shares" not in text
+
+
+def test_the_ranker_choices_are_parsed_and_paired_with_the_default(monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.bench_ranker_choices import parse_choice, tables
+
+    assert parse_choice("slow:learning_rate=0.02,n_estimators=900") == (
+        "slow", {"learning_rate": "0.02", "n_estimators": "900"}, ())
+    assert parse_choice("merged:drop=week") == ("merged", {}, ("week",))
+    results = [{"map@12": {"default": 0.05, "merged": 0.045}, "trees": {"default": 40, "merged": 30}},
+               {"map@12": {"default": 0.06, "merged": 0.058}, "trees": {"default": 50, "merged": 20}}]
+    text = tables([42, 5], results)
+    assert "| merged | -0.0050 | -0.0020 | -0.0035 | 0.0021 |" in text
+    assert "trees: default 40/50; merged 30/20" in text

@@ -110,7 +110,8 @@ def test_a_second_call_reuses_everything(work: Config) -> None:
 @pytest.mark.parametrize("changed", ["predictions", "model", "candidates manifest", "ranking feature table"])
 def test_changed_ranking_outputs_rewrite_the_artefacts_not_the_store(work: Config, changed: str) -> None:
     predictions = layout.predictions_path(work.work_dir, CUTOFF)
-    path = {"predictions": predictions, "model": predictions.with_name("ranker.txt"),
+    model = predictions.with_name(read_json(predictions.with_name(layout.RANKER_META))["files"][0])
+    path = {"predictions": predictions, "model": model,
             "candidates manifest": layout.candidates_dir(work.work_dir, CUTOFF) / CANDIDATES,
             "ranking feature table": layout.features_dir(work.work_dir, CUTOFF) / "article.parquet"}[changed]
     if changed == "candidates manifest":  # read by content

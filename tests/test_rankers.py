@@ -4,6 +4,7 @@ as ``ranker__model=linear``, shows that a new ranker is one module and one setti
 cases for the frames (labels, positives, top-k, the labelled weeks)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -22,7 +23,7 @@ from hm_lib.config import Config
 from hm_lib.errors import MissingOutputError, SettingError
 from hm_lib.io import atomic_path
 from hm_lib.ranking import LABEL, Ranker, RankerSettings
-from hm_lib.ranking.frames import label, top_k, with_positives
+from hm_lib.ranking.frames import WEEK, feature_columns, groups, label, top_k, with_positives
 from hm_lib.ranking.registry import RANKERS, load_ranker, make_ranker, register, save_ranker
 
 C, A = schema.CUSTOMER, schema.ARTICLE
@@ -176,6 +177,24 @@ class TestLightGBMRanker(RankerContract):
     overrides: ClassVar[dict[str, Any]] = {"min_child_samples": 5, "n_estimators": 40}
 
 
+class TestLightGBMBlend(RankerContract):
+    model = "lightgbm_blend"
+    overrides: ClassVar[dict[str, Any]] = {"min_child_samples": 5, "n_estimators": 40, "blend_members": 3}
+
+    def test_it_scores_with_the_mean_of_its_members(self) -> None:
+        blend, rows = self.fitted(), frame(seed=2)
+        single = make_ranker(dataclasses.replace(self.settings(), model="lightgbm", seed=self.settings().seed + 1))
+        np.testing.assert_allclose(blend.members[1].score(rows), single.fit(frame(), frame(seed=1)).score(rows))
+        np.testing.assert_allclose(blend.score(rows), np.mean([m.score(rows) for m in blend.members], axis=0))
+        assert len(blend.summary()["member_trees"]) == 3
+
+    def test_a_smaller_blend_saved_over_a_larger_one_loads_as_itself(self, tmp_path) -> None:
+        save_ranker(self.fitted(), tmp_path)
+        two = make_ranker(dataclasses.replace(self.settings(), blend_members=2)).fit(frame(), frame(seed=1))
+        save_ranker(two, tmp_path)
+        assert len(load_ranker(tmp_path, self.settings()).members) == 2
+
+
 @pytest.mark.cluster
 class TestDaskLightGBMRanker(RankerContract):
     """Trained on a two-worker LocalCluster (the process's default Dask client)."""
@@ -269,6 +288,19 @@ def test_rows_already_sorted_with_positives_are_kept_without_a_copy() -> None:
     swapped = rows.with_columns(pl.Series(A, [3, 8, 3, 2, 9]))
     assert with_positives(swapped).select(C, A).rows() == [(0, 3), (0, 3), (0, 8), (1, 2), (1, 9)]
     assert with_positives(rows.with_columns(pl.Series(LABEL, [1, 0, 0, 0, 0])))[C].unique().to_list() == [0]
+
+
+def test_training_rows_are_grouped_by_week_and_customer() -> None:
+    """A customer's candidates of two weeks are two groups; a week in which they bought none of theirs goes."""
+    d1, d2 = dt.date(2020, 9, 1), dt.date(2020, 9, 8)
+    rows = pl.DataFrame({WEEK: [d1, d1, d1, d2, d2, d2, d2], C: [0, 0, 1, 0, 0, 1, 1], A: [3, 8, 2, 3, 5, 2, 4],
+                         LABEL: [1, 0, 1, 0, 1, 0, 0]})
+    kept = with_positives(rows)
+    assert kept.select(WEEK, C).rows() == [(d1, 0), (d1, 0), (d1, 1), (d2, 0), (d2, 0)]
+    assert groups(kept).tolist() == [2, 1, 2]
+    assert with_positives(kept) is kept
+    assert with_positives(kept.reverse()).equals(kept)
+    assert WEEK not in feature_columns(kept.with_columns(pl.lit(0.5).alias("f")))
 
 
 def test_top_k_breaks_ties_by_the_smaller_article() -> None:

@@ -1,8 +1,10 @@
 """The ranker's rows: candidates labelled by a week's purchases and joined with every feature family.
 
-Training rows are the candidates of past weeks, labelled by that week's purchases; customers
-without any positive candidate are left out (they carry no ranking signal). Every frame is
-sorted by customer, so a customer's candidates form one consecutive group.
+Training rows are the candidates of past weeks, labelled by that week's purchases, with the week's cut-off
+in ``WEEK``; customers without any positive candidate are left out (they carry no ranking signal). Every frame is
+sorted by week (where it has one), customer and article, so a customer's candidates of one week form one
+consecutive group: the ranker learns to order a week's candidates against each other, not against another
+week's.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from hm_lib.features import entity_families, pair_families
 from hm_lib.features.common import EVENT_TIMESTAMP, Tables
 
 LABEL = "label"
+WEEK = "week"
 KEYS = (schema.CUSTOMER, schema.ARTICLE)
 
 
@@ -65,29 +68,38 @@ def _aligned(name: str, part: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
 
 def feature_columns(frame: pl.DataFrame) -> list[str]:
     """The columns a ranker reads: all but the keys, the label and the event timestamp."""
-    return [c for c in frame.columns if c not in (*KEYS, LABEL, EVENT_TIMESTAMP)]
+    return [c for c in frame.columns if c not in (*KEYS, LABEL, WEEK, EVENT_TIMESTAMP)]
+
+
+def order(frame: pl.DataFrame) -> tuple[str, ...]:
+    """The columns the frame is sorted by: week (on training rows), customer, article."""
+    return (WEEK, *KEYS) if WEEK in frame.columns else KEYS
 
 
 def groups(frame: pl.DataFrame) -> np.ndarray:
-    """Group sizes of consecutive customers (the frame is sorted by customer)."""
-    return frame.group_by(schema.CUSTOMER, maintain_order=True).len()["len"].to_numpy()
+    """Sizes of the ranking groups: one per customer (and week, on training rows), in the frame's order."""
+    return frame.group_by(order(frame)[:-1], maintain_order=True).len()["len"].to_numpy()
 
 
 def with_positives(frame: pl.DataFrame) -> pl.DataFrame:
-    """Only the customers that have at least one positive candidate, sorted by customer and article: ``frame``
-    itself when it is so already (no copy: the ranker's fit on the training weeks is the ranking stage's peak of
-    memory, and the stage has sorted them before)."""
-    best = frame.group_by(schema.CUSTOMER).agg(pl.col(LABEL).max())
+    """Only the groups (customer, and week where there is one) with at least one positive candidate, in
+    :func:`order`: ``frame`` itself when it is so already (no copy: the ranker's fit on the training weeks is the
+    ranking stage's peak of memory, and the stage gives them in order)."""
+    group = list(order(frame)[:-1])
+    best = frame.group_by(group).agg(pl.col(LABEL).max())
     if best[LABEL].min() > 0 and _sorted(frame):
         return frame
     keep = best.filter(pl.col(LABEL) > 0)
-    return frame.join(keep.select(schema.CUSTOMER), on=schema.CUSTOMER, how="semi").sort(*KEYS)
+    return frame.join(keep.select(group), on=group, how="semi").sort(*order(frame))
 
 
 def _sorted(frame: pl.DataFrame) -> bool:
-    """Whether the rows are in (customer, article_id) order."""
-    customer, article = (pl.col(k).cast(pl.Int64).diff() for k in KEYS)
-    return bool(frame.select(((customer > 0) | ((customer == 0) & (article >= 0))).fill_null(True).all()).item())
+    """Whether the rows are in :func:`order`."""
+    later = None  # rows whose key columns so far put them after the row before: None, then an expression
+    for column in reversed(order(frame)):
+        step = pl.col(column).to_physical().cast(pl.Int64).diff()
+        later = step >= 0 if later is None else (step > 0) | ((step == 0) & later)
+    return bool(frame.select(later.fill_null(True).all()).item())
 
 
 def top_k(frame: pl.DataFrame, scores: np.ndarray, k: int = schema.K) -> pl.DataFrame:

@@ -11,11 +11,12 @@ from hm_lib.errors import MissingOutputError, SettingError
 from hm_lib.io import read_json, write_json
 from hm_lib.layout import RANKER_META
 from hm_lib.ranking.base import Ranker
+from hm_lib.ranking.blend import LightGBMBlend
 from hm_lib.ranking.lightgbm import LightGBMRanker
 from hm_lib.ranking.lightgbm_dask import DaskLightGBMRanker
 from hm_lib.ranking.settings import RankerSettings
 
-RANKERS: dict[str, type[Ranker]] = {cls.name: cls for cls in (LightGBMRanker, DaskLightGBMRanker)}
+RANKERS: dict[str, type[Ranker]] = {cls.name: cls for cls in (LightGBMRanker, DaskLightGBMRanker, LightGBMBlend)}
 
 
 def register(cls: type[Ranker]) -> type[Ranker]:

@@ -51,7 +51,7 @@ from hm_lib.features.common import EVENT_TIMESTAMP
 from hm_lib.io import write_parquet
 from hm_lib.progress import bar
 from hm_lib.ranking.base import Ranker
-from hm_lib.ranking.frames import FeatureTables, assemble, label, with_positives
+from hm_lib.ranking.frames import WEEK, FeatureTables, assemble, label, with_positives
 from hm_lib.ranking.registry import make_ranker, save_ranker
 from hm_lib.ranking.settings import RankerSettings
 from hm_lib.slices import article_slices, slice_scores, slice_sizes, slice_truth
@@ -135,7 +135,7 @@ def labelled_week(cfg: Config, ds: Dataset, cutoff: dt.date, settings: Candidate
         tables = FeatureTables.build(ds, cutoff)
     else:
         tables = feature_store.historical_tables(store, cutoff, positive)
-    return assemble(ds, tables, positive)
+    return assemble(ds, tables, positive).with_columns(pl.lit(cutoff).alias(WEEK))
 
 
 def write_feature_tables(cfg: Config, tables: FeatureTables) -> dict[str, Path]:
@@ -146,8 +146,8 @@ def write_feature_tables(cfg: Config, tables: FeatureTables) -> dict[str, Path]:
 
 def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | None = None
                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(training rows, early-stopping rows) for target `cutoff`: the labelled weeks before it, each sorted by
-    customer and article (so the ranker's fit reads them without a copy of its own).
+    """(training rows, early-stopping rows) for target `cutoff`: the labelled weeks before it, in
+    :func:`~hm_lib.ranking.frames.order` (the ranker's fit reads them without a copy).
 
     With ``ranker__feature_source=feast`` the weeks' feature tables are published to the Feast store
     and read back through it (hm_lib.feature_store), as a deployment would train. Otherwise, on the
@@ -165,8 +165,7 @@ def training_frames(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: Relevance
         frames = on.map(_labelled_week_task, weeks, desc="labelled weeks", cfg=cfg, ds=ds, settings=cand,
                         scorer=scorer)
         on.restart()  # the fit in this process that follows is the stage's peak of memory
-    train, valid = pl.concat(frames[1:], how="diagonal_relaxed"), frames[0]
-    del frames  # the weeks' own frames go before the sort copies them into one
+    train, valid = pl.concat(frames[:0:-1], how="diagonal_relaxed"), frames[0]  # earliest week first: in order
     return with_positives(train), valid
 
 
