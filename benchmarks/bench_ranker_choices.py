@@ -7,7 +7,8 @@ fitted on the same labelled weeks and ranks the same buyers, so its difference f
 World S is ``/tmp/hm_quality_default_S`` (``benchmarks.bench_quality`` makes it; generated here if missing). The
 judging cut-off is the validation cut-off minus ``--back`` weeks; the ranker learns from the labelled weeks before
 it, without the image score (the relevance ensemble is trained for the validation cut-off only). A choice is ranker
-settings (``early_stopping_rounds=100``) or feature columns left out (``drop=week``: every customer's weeks in one
+settings (``early_stopping_rounds=100``, ``train_weeks=12``: the labelled weeks are built once, for the choice
+with the most) or feature columns left out (``drop=week``: every customer's weeks in one
 ranking group, as before the week groups). Prints Markdown tables for docs/benchmarks.md; figures to ``--out``.
 """
 from __future__ import annotations
@@ -20,6 +21,8 @@ import statistics
 import time
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from benchmarks.measure import machine, machine_line, world_with_photos
 
@@ -47,6 +50,7 @@ def judge_world(seed: int, back: int, choices: list[str]) -> dict[str, Any]:
     from hm_lib.cutoffs import cutoff_for
     from hm_lib.data import load
     from hm_lib.evaluation import score, week_customers
+    from hm_lib.ranking.frames import WEEK
     from hm_lib.ranking.settings import RankerSettings
     from hm_lib.settings_base import parse_field
 
@@ -56,15 +60,18 @@ def judge_world(seed: int, back: int, choices: list[str]) -> dict[str, Any]:
                  seed=seed, validate=True)
     ds = load(cfg.data_dir, cfg.processed_dir)
     cutoff = cutoff_for(cfg, ds) - dt.timedelta(days=7 * back)
-    start = time.perf_counter()
-    train, valid = ranking.training_frames(cfg, ds, cutoff)
-    seconds = {"labelled weeks": time.perf_counter() - start}
     base = cfg.settings("ranker", RankerSettings)
+    parsed = [(name, dataclasses.replace(base, **{k: parse_field(RankerSettings, k, v, "ranker") for k, v in o.items()}),
+               drop) for name, o, drop in [("default", {}, ()), *map(parse_choice, choices)]]
+    most = max(settings.train_weeks for _, settings, _ in parsed)  # the labelled weeks are built once, for all
+    start = time.perf_counter()
+    train, valid = ranking.training_frames(cfg.replace(ranker__train_weeks=most), ds, cutoff)
+    seconds = {"labelled weeks": time.perf_counter() - start}
     models = {}
-    for name, overrides, drop in [("default", {}, ()), *map(parse_choice, choices)]:
-        settings = dataclasses.replace(base, **{k: parse_field(RankerSettings, k, v, "ranker") for k, v in overrides.items()})
+    for name, settings, drop in parsed:
+        rows = train.filter(pl.col(WEEK) >= min(settings.weeks(cutoff)))  # the choice's own training weeks
         start = time.perf_counter()
-        models[name] = ranking.make_ranker(settings).fit(train.drop(drop, strict=False), valid.drop(drop, strict=False))
+        models[name] = ranking.make_ranker(settings).fit(rows.drop(drop, strict=False), valid.drop(drop, strict=False))
         seconds[name] = time.perf_counter() - start
     preds = ranking.predict(cfg, ds, models, cutoff, None, week_customers(ds.transactions, cutoff))
     maps = {name: score(p, ds.transactions, cutoff)["map@12"] for name, p in preds.items()}
