@@ -20,14 +20,20 @@ from hm_lib.submission import write_scored_submission
 from hm_lib.truth import has_truth, oracle_week, truth_for_week
 
 VALIDATION_FILE = "validation.json"
+STAGES_KEY = "_stages"  # stage -> the entries it wrote
 
 
-def record_validation(cfg: Config, figures: dict) -> Path:
-    """Merge figures into outputs/validation.json (atomically); later stages add theirs."""
+def record_validation(cfg: Config, figures: dict, *, stage: str) -> Path:
+    """Merge one stage's figures into outputs/validation.json (atomically), in place of what that stage wrote
+    there before: a rerun that compares fewer models leaves none of the earlier run's others behind. Which
+    stage wrote which entries is kept under ``STAGES_KEY``."""
     path = cfg.output_dir / VALIDATION_FILE
     current = read_json(path) if path.exists() else {}
+    owners = current.pop(STAGES_KEY, {})
+    for key in owners.pop(stage, []):
+        current.pop(key, None)
     current.update(figures)
-    return write_json(current, path)
+    return write_json({**current, STAGES_KEY: {**owners, stage: sorted(figures)}}, path)
 
 
 def loss_lines(scores: dict) -> list[str]:

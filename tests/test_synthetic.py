@@ -1,6 +1,7 @@
 """The synthetic world: raw format, determinism, planted structure (on and off), oracle."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import filecmp
 from pathlib import Path
@@ -289,3 +290,20 @@ def test_generate_never_overwrites_raw_files_it_did_not_write(tmp_path: Path) ->
     with pytest.raises(FileExistsError, match="did not write"):
         generate(raw, scale="tiny", images=False, progress=False)
     assert (raw / schema.TRANSACTIONS_FILE).read_text() == "real data\n"
+
+
+def test_oracle_with_another_weeks_popularity_scores_by_it(small, small_world: WorldDirs) -> None:
+    """A truth given to the oracle is the one it reads: the loaded one gives the same lists, another week's
+    popularity other lists (bench_oracle_knowable's oracle with last week's popularity)."""
+    ds, _ = small
+    cutoff = ds.end_date - dt.timedelta(days=6)
+    customers = np.arange(100)
+    truth = load_truth(small_world.truth)
+    plain = oracle_predictions(small_world.truth, ds.transactions, cutoff, customers=customers, progress=False)
+    assert oracle_predictions(small_world.truth, ds.transactions, cutoff, customers=customers, progress=False,
+                              truth=truth).equals(plain)
+    week, popularity = truth.cal.week_of(cutoff), truth.popularity.copy()
+    popularity[week] = popularity[week - 1]
+    lagged = oracle_predictions(small_world.truth, ds.transactions, cutoff, customers=customers, progress=False,
+                                truth=dataclasses.replace(truth, popularity=popularity))
+    assert not lagged.equals(plain)

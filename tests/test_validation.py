@@ -15,7 +15,7 @@ from hm_lib.data import Dataset
 from hm_lib.evaluation import week_customers
 from hm_lib.io import read_json
 from hm_lib.truth import has_truth
-from hm_lib.validation import VALIDATION_FILE, baseline_predictions, record_validation, validation_scores
+from hm_lib.validation import STAGES_KEY, VALIDATION_FILE, baseline_predictions, record_validation, validation_scores
 
 
 def test_validation_holds_out_the_last_days_and_the_submission_starts_the_day_after(tiny_data: Dataset) -> None:
@@ -61,7 +61,20 @@ def test_an_unknown_baseline_is_refused_by_name(tiny_data: Dataset) -> None:
 
 def test_stages_merge_their_figures_into_one_record(tmp_path) -> None:
     cfg = Config(output_dir=tmp_path)
-    record_validation(cfg, {"candidates": {"recall": 0.5}})
-    path = record_validation(cfg, {"ranker": {"map@12": 0.04}, "candidates": {"recall": 0.6}})
+    record_validation(cfg, {"candidates": {"recall": 0.5}}, stage="02")
+    path = record_validation(cfg, {"ranker": {"map@12": 0.04}, "ranker_without_taste": {"map@12": 0.03}}, stage="06")
     assert path == tmp_path / VALIDATION_FILE
-    assert read_json(path) == {"candidates": {"recall": 0.6}, "ranker": {"map@12": 0.04}}
+    assert read_json(path) == {"candidates": {"recall": 0.5}, "ranker": {"map@12": 0.04},
+                               "ranker_without_taste": {"map@12": 0.03},
+                               STAGES_KEY: {"02": ["candidates"], "06": ["ranker", "ranker_without_taste"]}}
+
+
+def test_a_stage_rerun_replaces_all_it_wrote_before(tmp_path) -> None:
+    """A rerun of the ranking without an ablation leaves no figure of the ablation from the run before."""
+    cfg = Config(output_dir=tmp_path)
+    record_validation(cfg, {"candidates": {"recall": 0.5}}, stage="02")
+    record_validation(cfg, {"ranker": {"map@12": 0.04}, "ranker_without_taste": {"map@12": 0.03}}, stage="06")
+    record = read_json(record_validation(cfg, {"ranker": {"map@12": 0.05}}, stage="06"))
+    assert {k: v for k, v in record.items() if k != STAGES_KEY} == {"candidates": {"recall": 0.5},
+                                                                    "ranker": {"map@12": 0.05}}
+    assert record[STAGES_KEY] == {"02": ["candidates"], "06": ["ranker"]}

@@ -166,15 +166,17 @@ def choice_probabilities(truth: Truth, week: int, customers: np.ndarray, history
 
 def oracle_predictions(truth_dir: Path, transactions: pl.DataFrame, week_start: dt.date,
                        customers: np.ndarray | None = None, k: int = schema.K, progress: bool = True,
-                       allowed: pl.DataFrame | None = None) -> pl.DataFrame:
+                       allowed: pl.DataFrame | None = None, truth: Truth | None = None) -> pl.DataFrame:
     """The k most probable articles per customer for the week starting `week_start`.
 
     `transactions` has t_dat, customer (position in customers.csv) and article_id; only rows
     before `week_start` are read. `customers` defaults to everyone. `allowed` (customer, article_id
     pairs, e.g. a candidate set): a customer's list is drawn from their allowed articles only, so it may
-    be shorter than k. Returns the long predictions frame (customer, article_id, rank, score).
+    be shorter than k. `truth`: the loaded truth folder, or a changed copy of it (e.g. another week's
+    popularity, benchmarks/bench_oracle_knowable.py). Returns the long predictions frame (customer,
+    article_id, rank, score).
     """
-    truth = load_truth(truth_dir)
+    truth = load_truth(truth_dir) if truth is None else truth
     week = truth.cal.week_of(week_start)
     if truth.cal.week_start(week) != week_start or not 0 <= week <= truth.cal.weeks:
         starts = f"{truth.cal.week_start(truth.cal.weeks - 1)} (last data week) or {truth.cal.week_start(truth.cal.weeks)} (target week)"
