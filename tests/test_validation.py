@@ -6,8 +6,8 @@ import datetime as dt
 
 import polars as pl
 import pytest
-
 from conftest import WorldDirs
+
 from hm_lib import schema
 from hm_lib.config import Config
 from hm_lib.cutoffs import cutoff_for, is_after_data
@@ -15,7 +15,13 @@ from hm_lib.data import Dataset
 from hm_lib.evaluation import week_customers
 from hm_lib.io import read_json
 from hm_lib.truth import has_truth
-from hm_lib.validation import STAGES_KEY, VALIDATION_FILE, baseline_predictions, record_validation, validation_scores
+from hm_lib.validation import (
+    STAGES_KEY,
+    VALIDATION_FILE,
+    baseline_predictions,
+    record_validation,
+    validation_scores,
+)
 
 
 def test_validation_holds_out_the_last_days_and_the_submission_starts_the_day_after(tiny_data: Dataset) -> None:
