@@ -33,6 +33,12 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 LIB_DIR = Path(__file__).resolve().parent
 # the kernel's own start-up chatter (e.g. "running over TCP without encryption") stays out of the terminal
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# The first stage that reads each settings section (hm_lib.config.SECTIONS; 02 reads the image settings for the
+# photo sources, 05 the ranker's for its relevance cut-off): an override enters the stale check of that stage
+# and, through it, of every later one, so `--set ranker__...` reruns 05-07, not the image model before them.
+# An override of a section not named here, or whose reader is not in the run, enters every stage's check.
+FIRST_READER = {"candidates": "02_candidates", "image": "02_candidates", "negatives": "03_negatives",
+                "ensemble": "05_ensemble", "ranker": "05_ensemble"}
 
 
 class ChainError(RunError):
@@ -155,6 +161,16 @@ def run_chain(cfg: Config, from_stage: str | None = None, force: bool = False,
     return executed
 
 
+def overrides_by_stage(overrides: dict[str, object], names: list[str]) -> list[dict[str, object]]:
+    """The overrides that enter each stage's stale check, in the order of ``names``: each at the first reader of its
+    section (:data:`FIRST_READER`), else at the first stage."""
+    entering: list[dict[str, object]] = [{} for _ in names]
+    for key, value in overrides.items():
+        reader = FIRST_READER.get(key.partition("__")[0])
+        entering[names.index(reader) if reader in names else 0][key] = value
+    return entering
+
+
 def _run_stages(cfg: Config, all_stages: list[Stage], start: int, from_stage: str | None, force: bool,
                 out_dir: Path, mode: str) -> list[str]:
     """Execute the stages from ``start`` that are stale (or all, with ``force`` or ``from_stage``), writing the
@@ -166,11 +182,13 @@ def _run_stages(cfg: Config, all_stages: list[Stage], start: int, from_stage: st
     verbose = log.isEnabledFor(logging.DEBUG)  # -v: every line of the kernels, native ones included
     stderr = sys.stderr if verbose else QuietStderr(sys.stderr)
     # where the work runs (the cluster settings) does not change what it computes: left out of the check
-    settings = {**params, "overrides": {k: v for k, v in cfg.extra.items() if not is_cluster_setting(k)}}
-    upstream = digest(json.dumps(settings, sort_keys=True), _library_digest(), _data_fingerprint(cfg.data_dir))
+    overrides = {k: v for k, v in cfg.extra.items() if not is_cluster_setting(k)}
+    common = {k: v for k, v in params.items() if k != "overrides"}
+    upstream = digest(json.dumps(common, sort_keys=True), _library_digest(), _data_fingerprint(cfg.data_dir))
+    entering = overrides_by_stage(overrides, [stage.name for stage in all_stages])
     executed = []
     for i, stage in enumerate(all_stages):
-        inputs = digest(upstream, stage.path.read_bytes())
+        inputs = digest(upstream, stage.path.read_bytes(), json.dumps(entering[i], sort_keys=True))
         output, stamp_path = _run_files(out_dir, stage.name, mode)
         stamp = Stamp(stamp_path)
         up_to_date = output.exists() and stamp.current(inputs) is not None

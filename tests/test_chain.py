@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from conftest import ChainRun, WorldDirs, copy_world
-from hm_lib.chain import ChainError, run_chain, stages
+from hm_lib.chain import ChainError, overrides_by_stage, run_chain, stages
 from hm_lib.io import read_json
 from hm_lib.submission import validate_submission
 
@@ -110,6 +110,22 @@ def test_force_reruns_every_stage_and_a_changed_stage_reruns_those_after_it(chai
     assert run_chain(cfg, notebook_dir=tmp_path, force=True) == names
     write_notebook(tmp_path / "02_second.ipynb", "x = 'changed'")
     assert run_chain(cfg, notebook_dir=tmp_path) == names[1:]
+
+
+def test_an_override_reruns_the_first_stage_that_reads_its_section_and_those_after(chain_world: WorldDirs,
+                                                                                   tmp_path: Path) -> None:
+    names = ["01_eda", "02_candidates", "04_image_model", "05_ensemble", "06_ranking"]
+    for name in names:
+        write_notebook(tmp_path / f"{name}.ipynb", f"x = {name!r}")
+    cfg = chain_world.config(output_dir=tmp_path / "out")
+    assert run_chain(cfg, notebook_dir=tmp_path) == names
+    assert run_chain(cfg.replace(ranker__n_estimators="10"), notebook_dir=tmp_path) == names[3:]
+    assert run_chain(cfg.replace(ranker__n_estimators="10"), notebook_dir=tmp_path) == []
+    assert run_chain(cfg.replace(ranker__n_estimators="10", candidates__cap="50"), notebook_dir=tmp_path) == names[1:]
+    assert run_chain(cfg.replace(ranker__n_estimators="10", candidates__cap="50", cluster__workers="0"),
+                     notebook_dir=tmp_path) == []  # where the work runs changes nothing it computes
+    assert overrides_by_stage({"ranker__seed": 1, "negatives__ratio": 5}, names) == [
+        {"negatives__ratio": 5}, {}, {}, {"ranker__seed": 1}, {}]  # 03_negatives is not in this run
 
 
 def test_progress_inside_a_notebook_reaches_the_terminal_and_the_executed_copy(
