@@ -1,13 +1,14 @@
 """The notebook chain, executed by papermill on tiny data."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from conftest import ChainRun, WorldDirs, copy_world
-from hm_lib.chain import ChainError, overrides_by_stage, run_chain, stages
+from hm_lib.chain import FIRST_READER, ChainError, overrides_by_stage, run_chain, stages
 from hm_lib.io import read_json
 from hm_lib.submission import validate_submission
 
@@ -126,6 +127,17 @@ def test_an_override_reruns_the_first_stage_that_reads_its_section_and_those_aft
                      notebook_dir=tmp_path) == []  # where the work runs changes nothing it computes
     assert overrides_by_stage({"ranker__seed": 1, "negatives__ratio": 5}, names) == [
         {"negatives__ratio": 5}, {}, {}, {"ranker__seed": 1}, {}]  # 03_negatives is not in this run
+
+
+def test_no_stage_reads_a_section_first_read_by_a_later_stage() -> None:
+    """The sections each notebook reads by name (``settings('ranker', ...)``) are first read by it or before it,
+    else an override of them would not rerun it (FIRST_READER)."""
+    names = [stage.name for stage in stages()]
+    for stage in stages():
+        source = "".join("".join(c.source) for c in nbformat.read(stage.path, as_version=4).cells)
+        for section in set(re.findall(r"settings\(['\"](\w+)['\"]", source)):
+            reader = FIRST_READER.get(section, names[0])
+            assert names.index(reader) <= names.index(stage.name), (stage.name, section)
 
 
 def test_progress_inside_a_notebook_reaches_the_terminal_and_the_executed_copy(
