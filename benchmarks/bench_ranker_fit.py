@@ -1,5 +1,5 @@
-"""Peak memory of the ranker's fit on training weeks of the full scale's size: the weeks sorted by the stage
-before the fit (today) against the fit sorting its own copy while the stage holds the unsorted weeks (before).
+"""Peak memory of the ranker's fit on training weeks of the full scale's size: the weeks handed to the fit already
+in order (today) against the fit sorting its own copy while the stage holds the unsorted weeks (before).
 
     python -m benchmarks.bench_ranker_fit [--rows 11000000] [--features 73] [--trees 3]
 

@@ -10,11 +10,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from hm_lib.io import atomic_path
 from hm_lib.ranking.base import Ranker
 from hm_lib.ranking.lightgbm import LightGBMRanker
 from hm_lib.ranking.settings import RankerSettings
@@ -69,13 +67,9 @@ class LightGBMBlend(Ranker):
         paths = [Path(folder) / MEMBER_FILE.format(i) for i in range(len(self.members))]
         for stale in set(Path(folder).glob(MEMBER_FILE.format("*"))) - set(paths):  # a larger blend's, before
             stale.unlink()
-        for member, path in zip(self.members, paths, strict=True):
-            with atomic_path(path) as tmp:
-                member.booster.save_model(str(tmp), num_iteration=member.best_iteration)
-        return paths
+        return [member.write(path) for member, path in zip(self.members, paths, strict=True)]
 
     @classmethod
     def load(cls, folder: Path, settings: RankerSettings) -> LightGBMBlend:
         count = sum(1 for _ in Path(folder).glob(MEMBER_FILE.format("*")))
-        return cls(settings, [LightGBMRanker(settings, lgb.Booster(model_file=str(Path(folder) / MEMBER_FILE.format(i))))
-                              for i in range(count)])
+        return cls(settings, [LightGBMRanker.read(Path(folder) / MEMBER_FILE.format(i), settings) for i in range(count)])

@@ -107,14 +107,22 @@ class LightGBMRanker(Ranker):
         return {"trees": self.trees}
 
     def save(self, folder: Path) -> list[Path]:
-        path = Path(folder) / MODEL_FILE
+        return [self.write(Path(folder) / MODEL_FILE)]
+
+    def write(self, path: Path) -> Path:
+        """The booster (its trees up to the best iteration) as LightGBM's text model at ``path``, atomically."""
         with atomic_path(path) as tmp:
             self.booster.save_model(str(tmp), num_iteration=self.best_iteration)
-        return [path]
+        return path
+
+    @classmethod
+    def read(cls, path: Path, settings: RankerSettings) -> LightGBMRanker:
+        """A ranker of the booster :meth:`write` left at ``path``."""
+        return cls(settings, lgb.Booster(model_file=str(path)))
 
     @classmethod
     def load(cls, folder: Path, settings: RankerSettings) -> LightGBMRanker:
-        return cls(settings, lgb.Booster(model_file=str(Path(folder) / MODEL_FILE)))
+        return cls.read(Path(folder) / MODEL_FILE, settings)
 
 
 def booster_params(s: RankerSettings) -> dict[str, Any]:
