@@ -14,7 +14,6 @@ ranking group, as before the week groups). Prints Markdown tables for docs/bench
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import statistics
@@ -52,7 +51,6 @@ def judge_world(seed: int, back: int, choices: list[str]) -> dict[str, Any]:
     from hm_lib.evaluation import score, week_customers
     from hm_lib.ranking.frames import WEEK
     from hm_lib.ranking.settings import RankerSettings
-    from hm_lib.settings_base import parse_field
 
     world = Path(f"/tmp/hm_quality_default_{seed}")
     world_with_photos(world, "default", seed)
@@ -61,8 +59,8 @@ def judge_world(seed: int, back: int, choices: list[str]) -> dict[str, Any]:
     ds = load(cfg.data_dir, cfg.processed_dir)
     cutoff = cutoff_for(cfg, ds) - dt.timedelta(days=7 * back)
     base = cfg.settings("ranker", RankerSettings)
-    parsed = [(name, dataclasses.replace(base, **{k: parse_field(RankerSettings, k, v, "ranker") for k, v in o.items()}),
-               drop) for name, o, drop in [("default", {}, ()), *map(parse_choice, choices)]]
+    parsed = [(name, base.replace(**overrides), drop)
+              for name, overrides, drop in [("default", {}, ()), *map(parse_choice, choices)]]
     most = max(settings.train_weeks for _, settings, _ in parsed)  # the labelled weeks are built once, for all
     start = time.perf_counter()
     train, valid = ranking.training_frames(cfg.replace(ranker__train_weeks=most), ds, cutoff)
