@@ -12,6 +12,8 @@ from hm_lib.chain import FIRST_READER, ChainError, overrides_by_stage, run_chain
 from hm_lib.io import read_json
 from hm_lib.submission import validate_submission
 
+FIGURE_CALL = re.compile(r"\b(plot_\w+|\w+_chart|\w+_gallery)\(")
+
 pytestmark = pytest.mark.notebooks
 
 
@@ -73,6 +75,11 @@ def test_validate_mode_scores_baselines_and_oracle(chain_world: WorldDirs) -> No
         assert f"<title>{stage.name}.validate</title>" in page, stage.name
     for name in ("01_eda", "06_ranking"):  # their plots are inside the page
         assert "data:image/png;base64" in (cfg.output_dir / "notebooks" / f"{name}.validate.html").read_text()
+    for stage in stages():  # every cell that draws a figure shows it (a bare matplotlib Figure would not)
+        cells = nbformat.read(cfg.output_dir / "notebooks" / f"{stage.name}.validate.ipynb", as_version=4).cells
+        for cell in cells:
+            if cell.cell_type == "code" and FIGURE_CALL.search(cell.source):
+                assert any("image/png" in o.get("data", {}) for o in cell.outputs), (stage.name, cell.source)
     index = (cfg.output_dir / "index.html").read_text()
     assert "hm run --validate: tiny scale" in index and f"ranker {maps['ranker']:.4f}" in index
     assert f"the ranker takes {maps['ranker'] / within:.0%} of what its candidates allow" in index

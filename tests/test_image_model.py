@@ -28,6 +28,7 @@ from hm_lib.image_model import (
     load_model,
     photo_features,
     plot_neighbour_grid,
+    plot_slice_ablation,
     plot_training_curves,
     ranking_metrics,
     resolve_weights,
@@ -38,6 +39,7 @@ from hm_lib.image_model import (
 from hm_lib.image_model import backbone as backbone_module
 from hm_lib.image_model.backbone import IMAGENET_FILE, preprocess
 from hm_lib.image_model.data import grouped_batches, padded_count
+from hm_lib.image_model.evaluate import slice_eval_sets
 from hm_lib.image_model.features import PLACEHOLDER_ID, photo_window
 from hm_lib.image_model.history import purchase_history
 from hm_lib.image_model.images import CORRUPT, MISSING, NOT_READ, OK, WHITE
@@ -46,6 +48,7 @@ from hm_lib.image_model.plots import nearest_neighbours
 from hm_lib.image_model.scoring import ImageRelevanceModel
 from hm_lib.image_model.stage import _order, clone_tail, probe_positions
 from hm_lib.image_model.train import customer_sample, pair_arrays
+from hm_lib.slices import SLICES, article_slices
 
 # Keras' TensorFlow backend converts variables with np.array(x), which numpy 2 warns about (not our code).
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
@@ -465,3 +468,79 @@ def test_probe_positions_sample_sorted_without_repeats() -> None:
     assert np.array_equal(probe_positions(5, 9, 0), np.arange(5))
     positions = probe_positions(1000, 100, 0)
     assert positions.size == 100 and np.unique(positions).size == 100 and np.all(np.diff(positions) > 0)
+
+
+# --- cold start and the evaluation by slice -------------------------------------------------------
+
+def test_articles_without_training_purchases_are_scored_without_an_id_vector(world, stage) -> None:
+    """An article never bought in the training pairs has no trained id vector: its item vector comes from its
+    attributes (and photo) whatever its id row holds; a seen article's does depend on its id row."""
+    _, _, train, _ = world
+    seen = stage.tables.article_seen
+    bought = np.unique(stage.tables.positions(train.filter(pl.col("label") == 1)[schema.ARTICLE]))
+    np.testing.assert_array_equal(np.flatnonzero(seen), bought)
+    cold, warm = int(np.flatnonzero(seen == 0)[0]), int(bought[0])
+    model = stage.models["no_image"].model
+    assert keras.ops.convert_to_numpy(model.article_seen).tolist() == seen.tolist()
+    rows = np.array([cold, warm], dtype=np.int32)
+    before = keras.ops.convert_to_numpy(model.item_vectors(rows))
+    table = model.article_embedding.embeddings
+    original = keras.ops.convert_to_numpy(table)
+    try:
+        table.assign(original + 1.0)
+        after = keras.ops.convert_to_numpy(model.item_vectors(rows))
+    finally:
+        table.assign(original)
+    np.testing.assert_array_equal(after[0], before[0])
+    assert not np.allclose(after[1], before[1])
+
+
+def test_id_dropout_hides_a_share_of_the_ids_only_while_training(stage) -> None:
+    model = build_model("no_image", stage.settings, stage.tables)
+    seen = np.flatnonzero(stage.tables.article_seen).astype(np.int32)
+    articles = np.tile(seen, max(1, 4000 // seen.size))
+    trained = keras.ops.convert_to_numpy(model.id_vectors(articles, training=True))
+    hidden = np.all(trained == 0, axis=1).mean()
+    assert stage.settings.id_dropout > 0 and hidden == pytest.approx(stage.settings.id_dropout, abs=0.03)
+    scored = keras.ops.convert_to_numpy(model.id_vectors(articles))
+    assert not np.all(scored == 0, axis=1).any()
+
+
+def test_the_held_out_week_is_sampled_within_each_article_slice(world) -> None:
+    _, ds, _, _ = world
+    cutoff = ds.end_date - dt.timedelta(days=6)
+    sets = slice_eval_sets(ds.transactions, cutoff, 7, negatives=20, seed=3)
+    assert "all" in sets and set(sets) <= {"all", *SLICES}
+    slices = dict(zip(*article_slices(ds.transactions, ds.articles[schema.ARTICLE], cutoff).to_dict().values()))
+    week = ds.transactions.filter(pl.col("t_dat") >= cutoff)
+    bought_in_week = set(zip(week[schema.CUSTOMER].to_list(), week[schema.ARTICLE].to_list()))
+    ever = set(zip(ds.transactions[schema.CUSTOMER].to_list(), ds.transactions[schema.ARTICLE].to_list()))
+    for name, held in sets.items():
+        assert held.customers.size > 0 and np.unique(held.customers).size == held.customers.size
+        for customer, row in zip(held.customers.tolist(), held.candidates.tolist()):
+            assert (customer, row[0]) in bought_in_week
+            assert not any((customer, a) in ever for a in row[1:]) and len(set(row)) == len(row)
+            if name != "all":
+                assert {slices[a] for a in row} == {name}
+    again = slice_eval_sets(ds.transactions, cutoff, 7, negatives=20, seed=3)  # seeded: the same draw
+    assert all(np.array_equal(again[n].candidates, held.candidates) for n, held in sets.items())
+    after = slice_eval_sets(ds.transactions, ds.end_date + dt.timedelta(days=1), 7, negatives=20)
+    assert after == {}  # no week after the data: nothing to score
+
+
+def test_the_stage_scores_the_week_after_the_cutoff_by_slice(world, stage, tmp_path) -> None:
+    dirs, ds, _, _ = world
+    cutoff = ds.end_date - dt.timedelta(days=6)
+    train, valid = simple_pairs(ds.transactions.filter(pl.col("t_dat") < cutoff),
+                                ds.articles[schema.ARTICLE].to_numpy(), cutoff)
+    settings = stage.settings.replace(variants=("no_image", "frozen_calibrated"), variant="frozen_calibrated")
+    result = run_image_stage(dirs.config(output_dir=tmp_path / "outputs", validate=True), ds, train, valid, settings,
+                             cutoff=cutoff)
+    slices = result.slices
+    assert slices is not None and set(slices["variant"]) == {"no_image", "frozen_calibrated"}
+    assert "all" in slices["slice"].to_list() and set(slices["slice"]) <= {"all", *SLICES}
+    assert slices["auc"].is_between(0, 1).all() and (slices["customers"] > 0).all()
+    assert (slices["auc_se"] > 0).all() and (slices["negatives"] <= settings.eval_negatives).all()
+    assert pl.read_parquet(result.paths["slices"]).equals(slices)
+    figure = plot_slice_ablation(slices)
+    assert len(figure.axes) == 2 and len(figure.axes[0].patches) == slices.height

@@ -82,9 +82,9 @@ class EnsembleResult:
 
 
 def _tables_digest(tables: ModelTables) -> str:
-    """A hash of the articles, attribute codes and purchase histories the models are built on."""
+    """A hash of the articles, attribute codes, purchase histories and seen articles the models are built on."""
     return digest(tables.article_ids, tables.article_codes, tables.customer_codes, tables.history,
-                  tables.history_image, size=12)
+                  tables.history_image, tables.article_seen, size=12)
 
 
 def _image_inputs(cfg: Config, ds: Dataset, settings: EnsembleSettings, image_settings: ImageModelSettings,
@@ -163,8 +163,11 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     start = time.perf_counter()
     pairs = build_pairs(cfg, ds, cutoff, negative_settings)
     split = split_pairs(pairs.pairs, cutoff, negative_settings, cfg.seed)
+    parts = resample(customer_sample(split.train, image_settings.train_customers, image_settings.seed),
+                     settings.members, settings.stack_share, cfg.seed)
+    # the members' pairs: an article bought only in the stacker's slice has no trained id vector
     tables = model_tables(ds.articles, ds.customers, image_settings.article_attributes,
-                          image_settings.customer_attributes)
+                          image_settings.customer_attributes).with_seen(parts.members)
     features, backbone = _image_inputs(cfg, ds, settings, image_settings, tables, cutoff)
     tables = with_purchase_history(tables, ds.transactions, history_start(split.train), image_settings, features)
     scoring_history = scoring_histories(tables, ds.transactions, cutoff)
@@ -180,8 +183,6 @@ def run_ensemble(cfg: Config, ds: Dataset, cutoff: dt.date, settings: EnsembleSe
     if split.valid.is_empty() or split.valid[LABEL].n_unique() < 2:
         raise ValueError(f"no held-out pairs of both labels before {cutoff}: the window is too short or "
                          "negatives validation_share is 0")
-    parts = resample(customer_sample(split.train, image_settings.train_customers, image_settings.seed),
-                     settings.members, settings.stack_share, cfg.seed)
     log.info("ensemble: %s", parts.summary())
     work = folder / f"members-{inputs}"
     for stale in folder.glob("members-*"):

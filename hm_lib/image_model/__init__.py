@@ -19,7 +19,7 @@ _EXPORTS = {
     **dict.fromkeys(("ImageSource", "placeholder_counts"), "images"),
     "RelevanceModel": "model",
     **dict.fromkeys(("load_model", "save_model"), "persist"),
-    **dict.fromkeys(("plot_neighbour_grid", "plot_training_curves"), "plots"),
+    **dict.fromkeys(("plot_neighbour_grid", "plot_slice_ablation", "plot_training_curves"), "plots"),
     "linear_probe": "probe",
     **dict.fromkeys(("ImageRelevanceModel", "image_embedding_frame", "score_pairs"), "scoring"),
     **dict.fromkeys(("VARIANTS", "ImageModelSettings"), "settings"),

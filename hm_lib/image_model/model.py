@@ -9,6 +9,11 @@ an article-id embedding, article-attribute embeddings and, for the image variant
 projected by Dense(k + 1) (vector and bias). Score: dot product plus customer, article and global
 biases; a logit for sigmoid binary cross-entropy.
 
+Cold start: an article without a purchase in the training pairs (``article_seen`` 0, e.g. a new arrival)
+has no trained id vector, so its id part is zero and it is scored from its attributes and photo. So that
+this path is trained too, ``id_dropout`` zeroes the id part of that share of a batch's articles while
+training (as DropoutNet does for cold-start items).
+
 The item tower runs once per *distinct* article of a batch: inputs carry the batch's distinct
 articles (``article``, ``image``) and, per interaction, the row of its article (``slot``). The tail's
 batch normalisation stays in inference mode, so a row's output does not depend on which other rows
@@ -39,7 +44,7 @@ class RelevanceModel(keras.Model):
                  article_cards: list[int], k: int = 32, id_dim: int = 32, calibration_units: int = 150,
                  image_dim: int = 0, l2: float = 1e-6, image_dropout: float = 0.0,
                  tail: keras.Model | None = None, history_length: int = 0, history_image_dim: int = 0,
-                 customer_ids: bool = True, **kwargs: Any) -> None:
+                 customer_ids: bool = True, id_dropout: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
@@ -51,7 +56,8 @@ class RelevanceModel(keras.Model):
         self.id_dim, self.calibration_units, self.image_dim = id_dim, calibration_units, image_dim
         self.image_dropout = image_dropout
         self.history_length, self.history_image_dim = history_length, history_image_dim
-        self.customer_ids = customer_ids
+        self.customer_ids, self.id_dropout = customer_ids, id_dropout
+        self.id_seed = keras.random.SeedGenerator(name="id_dropout_seed") if id_dropout else None
         reg = keras.regularizers.L2(l2) if l2 else None
         # Per-customer rows (the paper's): every optimizer step updates the whole table, which costs
         # with 1.37M customers; without them a customer is their attributes and purchase history.
@@ -82,6 +88,7 @@ class RelevanceModel(keras.Model):
         # Lookup tables (not trained): attribute codes per customer and article, image feature statistics.
         self.customer_codes = self._table("customer_codes", (n_customers, len(self.customer_cards)), "int32")
         self.article_codes = self._table("article_codes", (n_articles, len(self.article_cards)), "int32")
+        self.article_seen = self._table("article_seen", (n_articles,), "float32", "ones")
         self.image_mean = self._table("image_mean", (image_dim,), "float32")
         self.image_scale = self._table("image_scale", (image_dim,), "float32", "ones")
         self.customer_history = self._table("customer_history", (n_customers, history_length), "int32")
@@ -104,6 +111,20 @@ class RelevanceModel(keras.Model):
             self.image_mean.assign(image_mean.astype("float32"))
             self.image_scale.assign((1.0 / np.maximum(image_std, 1e-6)).astype("float32"))
 
+    def set_seen(self, seen: np.ndarray) -> None:
+        """Mark the articles with training purchases (1) and those scored without an id vector (0)."""
+        if self.article_seen is not None:
+            self.article_seen.assign(np.asarray(seen, dtype="float32"))
+
+    def id_vectors(self, article: Any, training: bool = False) -> Any:
+        """(..., id_dim): the id embeddings of ``article`` (any shape), zero for articles not seen in training
+        and, while training, for an ``id_dropout`` share of them."""
+        keep = ops.take(self.article_seen, article, axis=0)
+        if training and self.id_seed is not None:
+            keep = keep * ops.cast(keras.random.uniform(ops.shape(keep), seed=self.id_seed) >= self.id_dropout,
+                                   "float32")
+        return self.article_embedding(article) * keep[..., None]
+
     def set_history(self, history: np.ndarray, history_image: np.ndarray | None = None) -> None:
         """Set the purchase histories the customer tower reads (e.g. those before a scoring date)."""
         if self.customer_history is None:
@@ -122,7 +143,7 @@ class RelevanceModel(keras.Model):
 
     def item_vectors(self, article: Any, image: Any = None, training: bool = False) -> Any:
         """(U, k + 1): each article's vector and, last, its bias."""
-        parts = [self.article_embedding(article)]
+        parts = [self.id_vectors(article, training)]
         if self.article_attributes:
             codes = ops.take(self.article_codes, article, axis=0)
             parts.append(sum(emb(codes[:, i]) for i, emb in enumerate(self.article_attributes)))
@@ -139,11 +160,11 @@ class RelevanceModel(keras.Model):
         embedded itself. Both give the same numbers.
         """
         if by_table:
-            table = [self.article_embedding.embeddings]
+            table = [self.article_embedding.embeddings * self.article_seen[:, None]]
             if self.article_attributes:
                 table.append(sum(emb(self.article_codes[:, i]) for i, emb in enumerate(self.article_attributes)))
             return ops.take(ops.concatenate(table, axis=-1), articles, axis=0)
-        parts = [self.article_embedding(articles)]
+        parts = [self.id_vectors(articles)]
         if self.article_attributes:
             codes = ops.take(self.article_codes, articles, axis=0)
             parts.append(sum(emb(codes[..., i]) for i, emb in enumerate(self.article_attributes)))
@@ -217,6 +238,7 @@ class RelevanceModel(keras.Model):
                       id_dim=self.id_dim, calibration_units=self.calibration_units, image_dim=self.image_dim,
                       l2=self.l2, image_dropout=self.image_dropout, history_length=self.history_length,
                       history_image_dim=self.history_image_dim, customer_ids=self.customer_ids,
+                      id_dropout=self.id_dropout,
                       tail=None if self.tail is None else keras.saving.serialize_keras_object(self.tail))
         return config
 

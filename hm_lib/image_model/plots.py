@@ -1,9 +1,12 @@
-"""Figures for the notebook: training curves and a nearest-neighbour grid of photos by image embedding."""
+"""Figures for the notebook: training curves, the ablation by article slice and a nearest-neighbour grid of
+photos by image embedding. Made with pyplot, as the other stages' figures, so the notebook's inline backend
+shows them (a bare ``Figure`` is never displayed)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
@@ -14,8 +17,7 @@ from hm_lib.schema import ARTICLE, image_relpath
 
 def plot_training_curves(history: pl.DataFrame) -> Figure:
     """Loss and validation loss per epoch of each variant (phase 2 epochs follow phase 1's)."""
-    fig = Figure(figsize=(11, 4))
-    ax_loss, ax_auc = fig.subplots(1, 2)
+    fig, (ax_loss, ax_auc) = plt.subplots(1, 2, figsize=(11, 4))
     for variant in history["variant"].unique(maintain_order=True):
         rows = history.filter(pl.col("variant") == variant)
         step = np.arange(1, rows.height + 1)
@@ -31,6 +33,35 @@ def plot_training_curves(history: pl.DataFrame) -> Figure:
     ax_auc.set(xlabel="epoch", ylabel="pair AUC", title="Validation pair AUC")
     ax_loss.legend(fontsize=7)
     ax_auc.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+SLICE_LABELS = {"all": "every article", "new": "new arrivals", "rare": "rarely sold", "established": "established"}
+
+
+def plot_slice_ablation(slices: pl.DataFrame) -> Figure:
+    """AUC and HR@10 of each variant on each article slice of the week after the cut-off, with bars of two
+    standard errors: where the photos can help (new arrivals) beside where ids already know the article."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    names = slices["slice"].unique(maintain_order=True).to_list()
+    variants = slices["variant"].unique(maintain_order=True).to_list()
+    width = 0.8 / max(len(variants), 1)
+    for ax, metric in zip(axes, ("auc", "hr@10")):
+        for j, variant in enumerate(variants):
+            rows = slices.filter(pl.col("variant") == variant)
+            by = dict(zip(rows["slice"], zip(rows[metric], rows[f"{metric}_se"])))
+            values = [by.get(name, (np.nan, np.nan)) for name in names]
+            ax.bar(np.arange(len(names)) + (j - (len(variants) - 1) / 2) * width, [v for v, _ in values], width,
+                   yerr=[2 * e for _, e in values], capsize=2, label=variant)
+        counts = slices.filter(pl.col("variant") == variants[0])
+        buyers = dict(zip(counts["slice"], counts["customers"]))
+        ax.set_xticks(np.arange(len(names)), [f"{SLICE_LABELS.get(n, n)}\n{buyers.get(n, 0)} buyers" for n in names],
+                      fontsize=8)
+        if metric == "auc":
+            ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
+        ax.set(ylabel=metric.upper(), title=f"{metric.upper()} by article slice (bars: 2 standard errors)")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -56,8 +87,7 @@ def plot_neighbour_grid(embeddings: pl.DataFrame, raw_dir: Path, queries: Sequen
         ids = embeddings[ARTICLE].to_numpy()
         queries = rng.choice(ids, size=min(n_queries, ids.size), replace=False)
     neighbours = nearest_neighbours(embeddings, queries, k)
-    fig = Figure(figsize=(1.6 * (k + 1), 2.3 * len(neighbours)))
-    axes = np.atleast_2d(fig.subplots(len(neighbours), k + 1))
+    fig, axes = plt.subplots(len(neighbours), k + 1, figsize=(1.6 * (k + 1), 2.3 * len(neighbours)), squeeze=False)
     for row, (q, near) in zip(axes, neighbours.items()):
         for j, (ax, article) in enumerate(zip(row, [q, *near])):
             path = Path(raw_dir) / image_relpath(article)

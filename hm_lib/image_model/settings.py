@@ -88,6 +88,7 @@ class ImageModelSettings(StageSettings):
     history_image_dim: int = 64       # principal components of the pooled features per history item
     l2: float = 1e-6
     image_dropout: float = 0.5        # on the standardised pooled image features, while training
+    id_dropout: float = 0.1           # share of a batch's articles trained without their id vector (cold start)
     # Training: phase 1 (image network frozen) and phase 2 (backbone tail fine-tuned).
     variant: str = "end_to_end"       # the model the stage saves, scores and embeds with
     variants: tuple[str, ...] = VARIANTS  # the ablation the stage trains and evaluates when validating
@@ -123,6 +124,7 @@ class ImageModelSettings(StageSettings):
             f"decoder must be one of {DECODERS}": self.decoder in DECODERS,
             "image_size must be (width, height), each at least 32": len(self.image_size) == 2
             and min(self.image_size) >= 32,
+            "id_dropout must lie in [0, 1)": 0.0 <= self.id_dropout < 1.0,
             "history_length and history_image_dim must be at least 0": min(self.history_length,
                                                                             self.history_image_dim) >= 0,
             "epochs and batch sizes must be positive": min(self.epochs_frozen, self.batch_size,

@@ -32,7 +32,7 @@ from hm_lib.image_model.backbone import (
     resolve_weights,
     split_backbone,
 )
-from hm_lib.image_model.evaluate import evaluate, sample_eval_set
+from hm_lib.image_model.evaluate import evaluate, sample_eval_set, slice_eval_sets
 from hm_lib.image_model.features import ArticleFeatures, photo_features, photo_window
 from hm_lib.image_model.history import history_start, scoring_histories, with_purchase_history
 from hm_lib.image_model.images import ImageSource, placeholder_counts
@@ -58,7 +58,8 @@ class ImageStageResult:
     settings: ImageModelSettings
     model: ImageRelevanceModel
     models: dict[str, ImageRelevanceModel]
-    ablation: pl.DataFrame        # variant, auc, hr@10, ndcg@10, customers, train_seconds
+    ablation: pl.DataFrame        # variant, auc, hr@10, ndcg@10, customers, their *_se, train_seconds
+    slices: pl.DataFrame | None   # variant, slice, negatives, the same metrics on the week after the cut-off
     history: pl.DataFrame         # variant, phase, epoch, loss, auc, val_loss, val_auc, seconds
     weights: dict[str, Any]       # kind, note, pretraining report
     placeholders: dict[str, int]  # photos read, missing, corrupt
@@ -167,12 +168,14 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
     pairs_train = customer_sample(pairs_train, settings.train_customers, settings.seed)
     with _timed(timings, "tables"):
         tables = model_tables(ds.articles, ds.customers, settings.article_attributes,
-                              settings.customer_attributes)
+                              settings.customer_attributes).with_seen(pairs_train)
         universe = np.unique(np.concatenate([pairs_train[ARTICLE].to_numpy(),
                                              pairs_valid[ARTICLE].to_numpy()]))
         eval_set = sample_eval_set(pairs_valid, ds.transactions, universe, settings.eval_negatives,
                                    settings.eval_customers, settings.seed)
     cutoff = cutoff or pl.concat([pairs_train[DAY], pairs_valid[DAY]]).max() + dt.timedelta(days=1)
+    slice_sets = (slice_eval_sets(ds.transactions, cutoff, cfg.holdout_days, settings.eval_negatives,
+                                  settings.eval_customers, settings.seed) if cfg.validate else {})
     split, features, weights = None, None, {"kind": None, "note": "no image variant", "pretraining": None}
     if any(v != "no_image" for v in variants):
         source = ImageSource(cfg.data_dir, settings.image_size, settings.decode_workers, settings.decoder)
@@ -186,7 +189,7 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
         scoring_history = scoring_histories(tables, ds.transactions, cutoff)
     fits: dict[str, FitResult] = {}
     models: dict[str, ImageRelevanceModel] = {}
-    rows = []
+    rows, slice_rows = [], []
     for variant in variants:
         with _timed(timings, f"train {variant}"):
             fits[variant] = train_variant(variant, settings, tables, pairs_train, pairs_valid, features,
@@ -197,19 +200,30 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
         with _timed(timings, f"evaluate {variant}"):
             rows.append({"variant": variant, **evaluate(models[variant], eval_set),
                          "train_seconds": fits[variant].seconds})
+            for name, held in slice_sets.items():
+                slice_rows.append({"variant": variant, "slice": name, "negatives": held.candidates.shape[1] - 1,
+                                   **evaluate(models[variant], held, scoring_history)})
+                log.info("image model: %s on the week after the cut-off, %s: AUC %.4f ± %.4f, HR@10 %.4f (%d buyers)",
+                         variant, name, slice_rows[-1]["auc"], slice_rows[-1]["auc_se"], slice_rows[-1]["hr@10"],
+                         slice_rows[-1]["customers"])
         log.info("image model: %s: %s", variant,
                  {k: round(v, 4) for k, v in rows[-1].items() if k != "variant"})
     ablation = pl.DataFrame(rows)
+    slices = pl.DataFrame(slice_rows) if slice_rows else None
     history = pl.DataFrame([row for v in variants for row in fits[v].history])
     model = models[settings.variant]
     paths = {"model": out_dir / "model", "ablation": out_dir / "ablation.parquet",
              "history": out_dir / "history.parquet", "summary": out_dir / "summary.json"}
+    if slices is not None:
+        paths["slices"] = out_dir / "slices.parquet"
     with _timed(timings, "save"):
         if scoring_history is not None:
             model.model.set_history(scoring_history)  # the saved model scores the days after the cut-off
         save_model(model, paths["model"], cfg.data_dir, split if model.variant != "no_image" else None, root)
         write_parquet(ablation, paths["ablation"])
         write_parquet(history, paths["history"])
+        if slices is not None:
+            write_parquet(slices, paths["slices"])
     if model.variant != "no_image":
         with _timed(timings, "image embeddings"):
             embeddings = model.image_embeddings(np.arange(tables.n_articles))
@@ -222,7 +236,8 @@ def run_image_stage(cfg: Config, ds: Dataset, pairs_train: pl.DataFrame, pairs_v
                                 probe_positions(tables.n_articles, settings.probe_articles, settings.seed))
     placeholders = placeholder_counts(features.status) if features is not None else {}
     write_json({"settings": settings.as_dict(), "weights": weights, "placeholders": placeholders,
-                "ablation": ablation.to_dicts(), "style_probe": None if probe is None else probe.to_dicts(),
+                "ablation": ablation.to_dicts(), "slices": None if slices is None else slices.to_dicts(),
+                "style_probe": None if probe is None else probe.to_dicts(),
                 "timings": timings}, paths["summary"])
-    return ImageStageResult(settings, model, models, ablation, history, weights, placeholders, probe, tables,
+    return ImageStageResult(settings, model, models, ablation, slices, history, weights, placeholders, probe, tables,
                             features, split, timings, paths)

@@ -44,6 +44,7 @@ class ModelTables:
     customer_cards: list[int]
     history: np.ndarray | None = None        # (customers, length) int32 article positions, -1: none
     history_image: np.ndarray | None = None  # (articles, d) float32 image codes of history items
+    article_seen: np.ndarray | None = None   # (articles,) float32: 1 with a training purchase, 0 cold (None: all 1)
 
     @property
     def history_length(self) -> int:
@@ -56,6 +57,13 @@ class ModelTables:
         if history_image is not None and history_image.shape[0] != self.n_articles:
             raise ValueError(f"history_image has {history_image.shape[0]} rows for {self.n_articles} articles")
         return dataclasses.replace(self, history=history, history_image=history_image)
+
+    def with_seen(self, pairs: pl.DataFrame) -> ModelTables:
+        """These tables with ``article_seen`` marking the articles bought in ``pairs`` (label 1): the others
+        have no trained id vector and are scored from their attributes and photo."""
+        seen = np.zeros(self.n_articles, dtype=np.float32)
+        seen[self.positions(pairs.filter(pl.col("label") == 1)[ARTICLE])] = 1.0
+        return dataclasses.replace(self, article_seen=seen)
 
     @property
     def n_articles(self) -> int:

@@ -60,12 +60,15 @@ def build_model(variant: str, settings: ImageModelSettings, tables: ModelTables,
                            image_dropout=settings.image_dropout,
                            tail=tail if variant == "end_to_end" else None, history_length=tables.history_length,
                            history_image_dim=0 if history_image is None else history_image.shape[1],
-                           customer_ids=settings.customer_ids, name=f"relevance_{variant}")
+                           customer_ids=settings.customer_ids, id_dropout=settings.id_dropout,
+                           name=f"relevance_{variant}")
     model(model.dummy_inputs())  # create every weight now, so that weights can be copied in
     stats = features.pooled_stats if image_dim else (None, None)
     model.set_tables(tables.customer_codes, tables.article_codes, *stats)
     if tables.history_length:
         model.set_history(tables.history, history_image)
+    if tables.article_seen is not None:
+        model.set_seen(tables.article_seen)
     return model
 
 
