@@ -61,3 +61,25 @@ def test_the_ranker_choices_are_parsed_and_paired_with_the_default(monkeypatch) 
     text = tables([42, 5], results)
     assert "| merged | -0.0050 | -0.0020 | -0.0035 | 0.0021 |" in text
     assert "trees: default 40/50; merged 30/20" in text
+
+
+def test_the_cold_start_benchmark_pairs_each_variant_with_no_image_per_slice(monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.bench_cold_start import gain_table, parse_choice, ranker_table
+
+    assert parse_choice("x=image__id_dropout=0.1,image__variants=no_image,end_to_end") == (
+        "x", ["image__id_dropout=0.1", "image__variants=no_image,end_to_end"])
+
+    def run(no_image: float, photo: float, ranker: float) -> dict:
+        rows = [{"variant": v, "slice": "new", "auc": auc, "auc_se": 0.03, "hr@10": auc / 2, "hr@10_se": 0.04,
+                 "customers": 300} for v, auc in (("no_image", no_image), ("end_to_end", photo))]
+        return {"figures": {"image_model_slices": rows, "ranker": {"map@12": ranker},
+                            "slices": {"new": {"ranker": {"recall@12": ranker / 10},
+                                               "candidate_recall": {"union": 0.1}}}}}
+
+    runs = [run(0.60, 0.70, 0.05), run(0.62, 0.66, 0.06)]
+    text = gain_table([42, 5], runs)
+    assert "| end_to_end | new | auc | +0.1000 | +0.0400 | +0.0700 ± 0.0300 | 0.0424 |" in text
+    assert "no_image | new" not in text  # no_image is the yardstick, not a row
+    ranker = ranker_table([42, 5], {"base": runs, "other": [run(0.6, 0.7, 0.055), run(0.6, 0.7, 0.06)]})
+    assert "| other | map@12 | 0.0550 | 0.0600 | 0.0575 | +0.0025 ± 0.0025 |" in ranker
