@@ -26,7 +26,10 @@ echo "scale $SCALE, backend $KERAS_BACKEND, world $WORLD, figures in $OUT"
 # On the GPU the paper's whole ablation, end_to_end included (the CPU's full settings leave out frozen_pooled
 # and end_to_end for time); HM_SET (space-separated SECTION__FIELD=VALUE) adds or replaces settings.
 SETS=()
-if [ "$SCALE" = full ]; then SETS+=(--set image__variants=no_image,frozen_pooled,frozen_calibrated,end_to_end); fi
+# (the script builds the submission's pairs, so ablation_always: a submission alone trains only the saved variant).
+if [ "$SCALE" = full ]; then
+    SETS+=(--set image__variants=no_image,frozen_pooled,frozen_calibrated,end_to_end --set image__ablation_always=yes)
+fi
 for s in ${HM_SET:-}; do SETS+=(--set "$s"); done
 "$PYTHON" -m benchmarks.bench_relevance --scale "$SCALE" --world "$WORLD" --out "$OUT/relevance.json" ${SETS[@]+"${SETS[@]}"} 2>&1 \
     | tee "$OUT/log.txt"
