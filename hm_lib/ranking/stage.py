@@ -255,11 +255,13 @@ def run(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer | Non
         for objective in settings.compare_objectives:
             other = dataclasses.replace(settings, objective=objective)
             models[f"ranker_{objective}"] = make_ranker(other).fit(train_frame, valid)
+    rows = (train_frame.height, valid.height)
+    del train_frame, valid  # the training weeks (3 GiB at full size) are not held while every customer is ranked
     preds = predict(cfg, ds, models, cutoff, scorer, ranked_customers(cfg, ds, cutoff))
     write_parquet(preds["ranker"], layout.predictions_path(cfg.work_dir, cutoff))
     save_ranker(models["ranker"], layout.ranker_dir(cfg.work_dir, cutoff))
     alternatives = {name: (models[name], preds[name]) for name in models if name != "ranker"}
-    return RankingRun(cutoff, models["ranker"], preds["ranker"], train_frame.height, valid.height, alternatives)
+    return RankingRun(cutoff, models["ranker"], preds["ranker"], *rows, alternatives)
 
 
 def relevance_filter_report(cfg: Config, ds: Dataset, cutoff: dt.date, scorer: RelevanceScorer,
