@@ -20,7 +20,7 @@ import polars as pl
 
 from hm_lib.image_model.scoring import ImageRelevanceModel, logits
 from hm_lib.schema import ARTICLE, CUSTOMER
-from hm_lib.slices import SLICE, SLICES, article_slices
+from hm_lib.slices import article_slices, slice_truth
 
 LABEL = "label"
 TOP = 10
@@ -77,7 +77,7 @@ def held_out_set(purchases: pl.DataFrame, bought: pl.DataFrame, universe: np.nda
 
 def slice_eval_sets(transactions: pl.DataFrame, cutoff: dt.date, days: int, negatives: int,
                     max_customers: int | None = None, seed: int = 0) -> dict[str, EvalSet]:
-    """The held-out sets of the ``days`` from ``cutoff``, all articles and each slice of :data:`SLICES`
+    """The held-out sets of the ``days`` from ``cutoff``, all articles and each slice of :data:`hm_lib.slices.SLICES`
     (module docstring); a slice with fewer than 2 articles sold is left out, and a smaller one draws fewer
     negatives (half its articles). Empty when the data ends before ``cutoff``."""
     end = cutoff + dt.timedelta(days=days)
@@ -85,9 +85,7 @@ def slice_eval_sets(transactions: pl.DataFrame, cutoff: dt.date, days: int, nega
             .select(pl.col(CUSTOMER).cast(pl.Int32), pl.col(ARTICLE).cast(pl.Int32)).unique().collect())
     if week.is_empty():
         return {}
-    slices = article_slices(transactions, week[ARTICLE], cutoff)
-    tagged = week.join(slices, on=ARTICLE, how="left")
-    parts = {"all": tagged, **{name: tagged.filter(pl.col(SLICE) == name) for name in SLICES}}
+    parts = {"all": week, **slice_truth(week, article_slices(transactions, week[ARTICLE], cutoff))}
     sets = {}
     for name, purchases in parts.items():
         universe = np.unique(purchases[ARTICLE].to_numpy())
